@@ -1,0 +1,97 @@
+/*
+ * ast.c - the arena that owns every AST node and string.
+ *
+ * pdlc is a batch compiler: nothing is freed until the process ends, so an
+ * arena gives simple code, no leaks to chase and fast allocation.
+ */
+#include "ast.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHUNK_BYTES (1u << 20)
+
+typedef struct chunk {
+	struct chunk *prev;
+	size_t used, size;
+	max_align_t data[];
+} chunk;
+
+static chunk *current;
+
+void *ast_alloc(size_t size)
+{
+	size = (size + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
+	if (current == NULL || current->size - current->used < size) {
+		size_t want = size > CHUNK_BYTES ? size : CHUNK_BYTES;
+		chunk *c = malloc(sizeof(chunk) + want);
+		if (c == NULL) {
+			fputs("pdlc: error: out of memory\n", stderr);
+			exit(1);
+		}
+		c->prev = current;
+		c->used = 0;
+		c->size = want;
+		current = c;
+	}
+	void *p = (char *)current->data + current->used;
+	current->used += size;
+	memset(p, 0, size);
+	return p;
+}
+
+const char *ast_strndup(const char *s, size_t n)
+{
+	char *p = ast_alloc(n + 1);
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+const char *ast_strdup(const char *s)
+{
+	return ast_strndup(s, strlen(s));
+}
+
+const char *ast_printf(const char *f, ...)
+{
+	va_list ap;
+	va_start(ap, f);
+	int n = vsnprintf(NULL, 0, f, ap);
+	va_end(ap);
+	char *s = ast_alloc((size_t)n + 1);
+	va_start(ap, f);
+	vsnprintf(s, (size_t)n + 1, f, ap);
+	va_end(ap);
+	return s;
+}
+
+void ast_free_all(void)
+{
+	while (current) {
+		chunk *prev = current->prev;
+		free(current);
+		current = prev;
+	}
+}
+
+const char *decl_kind_name(decl_kind kind)
+{
+	switch (kind) {
+	case DECL_LABELS: return "label lattice";
+	case DECL_OPAQUE: return "opaque type";
+	case DECL_STRUCT: return "struct";
+	case DECL_INTERFACE: return "interface";
+	case DECL_DOMAIN: return "domain";
+	case DECL_SINK: return "sink";
+	case DECL_PIPELINE: return "pipeline";
+	}
+	return "declaration";
+}
+
+bool type_is_scalar(const type *t)
+{
+	return t->kind <= TYPE_F64;
+}

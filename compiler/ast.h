@@ -1,0 +1,280 @@
+/*
+ * ast.h - the abstract syntax tree every pdlc pass reads.
+ *
+ * The AST is plain data: the parser builds it, the sema_*.c passes resolve
+ * names and fill in the "resolved" fields, and the emit_*.c files only read
+ * it.  Every node that a diagnostic may point at carries its source location.
+ * All nodes live in one arena (ast.c) and are freed together at exit, so no
+ * pass ever frees a node.
+ *
+ * Lists are singly linked through a `next` field and kept in source order.
+ */
+#ifndef PDLC_AST_H
+#define PDLC_AST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct module;
+
+/* A place in a source file; line and column count from 1, columns in bytes. */
+typedef struct loc {
+	const struct source *src;
+	int line;
+	int col;
+} loc;
+
+/* ---- label references ------------------------------------------------ */
+
+struct lattice;
+
+/* `@name`, `@lattice.name` or `@{atom, atom}` (a powerset element). */
+typedef struct label_ref {
+	loc at;
+	const char *qualifier;          /* module or lattice name, or NULL */
+	const char *name;               /* NULL for the set form */
+	struct name_list *set;          /* the set form's atoms (may be empty) */
+	bool is_set;
+	/* resolved by sema_labels.c */
+	struct lattice *lattice;
+	uint32_t id;                    /* the label's dense id in its lattice */
+} label_ref;
+
+typedef struct name_list {
+	loc at;
+	const char *name;
+	struct name_list *next;
+} name_list;
+
+/* ---- types --------------------------------------------------------------- */
+
+typedef enum type_kind {
+	TYPE_U8, TYPE_U16, TYPE_U32, TYPE_U64,
+	TYPE_I8, TYPE_I16, TYPE_I32, TYPE_I64,
+	TYPE_BOOL, TYPE_F64,
+	TYPE_BYTES,
+	TYPE_NAMED,                     /* a struct or opaque, resolved by sema */
+	TYPE_ARRAY,                     /* elem[length] */
+	TYPE_VEC,                       /* vec<elem> */
+	TYPE_OWN,                       /* own elem, unique pointer */
+	TYPE_SHARED,                    /* shared elem, reference-counted pointer */
+	TYPE_LABELED,                   /* labeled<elem> */
+	TYPE_RREF,                      /* rref<interface> */
+} type_kind;
+
+struct decl;
+
+typedef struct type {
+	type_kind kind;
+	loc at;
+	struct type *elem;              /* ARRAY, VEC, OWN, SHARED, LABELED */
+	uint64_t length;                /* ARRAY */
+	loc length_at;
+	bool nullable;                  /* OWN, SHARED: written `T?` */
+	const char *qualifier;          /* NAMED, RREF: module name, or NULL */
+	const char *name;               /* NAMED, RREF */
+	const char *lattice_name;       /* LABELED: `labeled<T, lattice>`, or NULL */
+	/* resolved */
+	struct decl *decl;              /* NAMED: struct or opaque; RREF: interface */
+	struct lattice *lattice;        /* LABELED */
+} type;
+
+/* ---- declarations ------------------------------------------------------ */
+
+typedef enum decl_kind {
+	DECL_LABELS,
+	DECL_OPAQUE,
+	DECL_STRUCT,
+	DECL_INTERFACE,
+	DECL_DOMAIN,
+	DECL_SINK,
+	DECL_PIPELINE,
+} decl_kind;
+
+typedef struct field {
+	loc at;
+	type *type;
+	const char *name;
+	label_ref *label;               /* `@L` after the name, or NULL */
+	struct field *next;
+} field;
+
+typedef enum param_mode {
+	MODE_BORROWED,
+	MODE_INOUT,
+	MODE_MOVE,
+} param_mode;
+
+typedef struct param {
+	loc at;
+	param_mode mode;
+	loc mode_at;
+	type *type;
+	const char *name;
+	label_ref *label;
+	struct param *next;
+} param;
+
+typedef struct method {
+	loc at;
+	type *result;                   /* NULL for void */
+	bool result_moves;              /* `move T NAME(...)` */
+	label_ref *result_label;
+	const char *name;
+	param *params;
+	struct method *next;
+} method;
+
+/* One order edge `lower < upper` of an edge-given lattice. */
+typedef struct label_edge {
+	loc at;
+	const char *lower;
+	const char *upper;
+	struct label_edge *next;
+} label_edge;
+
+typedef struct lattice {
+	bool is_powerset;
+	name_list *names;               /* elements, or the powerset's atoms */
+	label_edge *edges;
+	/* filled by sema_labels.c */
+	uint32_t n_labels;              /* 2^atoms for a powerset */
+	uint32_t n_names;
+	const char **label_names;       /* n_names entries, in id order */
+	loc *label_locs;
+	uint32_t bottom, top;
+	uint8_t *join, *meet;           /* n x n tables (edge-given lattices) */
+	uint64_t *above;                /* above[a] = set of b with a <= b */
+	struct decl *decl;
+} lattice;
+
+typedef enum recovery_policy {
+	RECOVER_RESET,
+	RECOVER_RESTORE,
+} recovery_policy;
+
+typedef struct declassify {
+	loc at;
+	label_ref *from;
+	label_ref *to;
+	struct declassify *next;
+} declassify;
+
+typedef struct domain_decl {
+	loc iface_at;
+	const char *iface_qualifier;
+	const char *iface_name;
+	type *state;                    /* NULL when stateless */
+	loc state_at;
+	recovery_policy policy;
+	loc policy_at;                  /* line 0 when not given (reset) */
+	uint64_t checkpoint_every;      /* 0 when not given */
+	loc checkpoint_at;
+	label_ref *clearance;
+	declassify *declassify;
+	uint64_t quota_bytes;           /* 0 when not given */
+	loc quota_at;
+	/* resolved */
+	struct decl *iface;
+} domain_decl;
+
+typedef struct stage {
+	loc at;
+	const char *name;
+	loc domain_at;
+	const char *domain_qualifier;
+	const char *domain_name;
+	struct decl *domain;            /* resolved */
+	struct stage *next;
+	uint32_t index;                 /* position along rx -> tx, after sema */
+} stage;
+
+/* One hop `from -> to` of a path; a path `a -> b -> c` gives two. */
+typedef struct edge {
+	loc from_at, to_at;
+	const char *from, *to;
+	struct decl *to_sink;           /* resolved: the sink this edge feeds */
+	struct stage *from_stage;       /* resolved: NULL for rx */
+	struct stage *to_stage;         /* resolved: NULL for tx and sinks */
+	struct edge *next;
+} edge;
+
+typedef struct pipeline_decl {
+	stage *stages;
+	edge *edges;
+	/* resolved: stages along the rx -> tx chain */
+	stage **order;
+	uint32_t n_order;
+} pipeline_decl;
+
+typedef struct decl {
+	decl_kind kind;
+	loc at;
+	const char *name;
+	struct module *module;
+	struct decl *next;
+	int mark;                       /* scratch for graph walks in sema */
+	const void *flow_graph;         /* sema_flow.c: the pass flow_index is valid for */
+	uint32_t flow_index;            /* a struct's node, or a domain's label */
+	union {
+		lattice labels;
+		struct {
+			const char *c_name;
+		} opaque;
+		struct {
+			field *fields;
+		} struct_;
+		struct {
+			loc base_at;
+			const char *base_qualifier;
+			const char *base_name;   /* `interface X : BASE`, or NULL */
+			method *methods;
+			struct decl *base;       /* resolved */
+		} iface;
+		domain_decl domain;
+		struct {
+			label_ref *bound;
+		} sink;
+		pipeline_decl pipeline;
+	} u;
+} decl;
+
+typedef struct import {
+	loc at;
+	const char *path;               /* as written */
+	struct module *module;          /* resolved by the loader */
+	struct import *next;
+} import;
+
+struct symtab;
+
+typedef struct module {
+	const char *name;
+	loc at;
+	const struct source *src;
+	const char *import_path;        /* how importers name it, e.g. "std/packet.pdl" */
+	import *imports;
+	decl *decls;
+	struct symtab *symbols;         /* declaration name -> decl */
+	struct symtab *label_symbols;   /* label name -> label_sym (sema_labels.c) */
+	bool checked;
+	int load_state;                 /* loader.c: cycle detection */
+	const struct import *pending;   /* loader.c: the import being followed */
+} module;
+
+/* ---- arena ---------------------------------------------------------------- */
+
+void *ast_alloc(size_t size);
+const char *ast_strdup(const char *s);
+const char *ast_strndup(const char *s, size_t n);
+/* printf into the arena, however long the strings are. */
+const char *ast_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void ast_free_all(void);
+
+#define AST_NEW(T) ((T *)ast_alloc(sizeof(T)))
+
+const char *decl_kind_name(decl_kind kind);
+bool type_is_scalar(const type *t);
+
+#endif /* PDLC_AST_H */

@@ -1,0 +1,41 @@
+/*
+ * emit.h - what the emitters share.
+ *
+ * One emit_*.c per artefact; each writes its part of STEM.pdl.h and
+ * STEM.pdl.c in the order emit.c calls them.  Names are predictable from the
+ * .pdl: a declaration X of module M is `M_X` in C, a method F of interface I
+ * is `M_I_F`, constants are upper case.  Emitters only read the AST.
+ */
+#ifndef PDLC_EMIT_H
+#define PDLC_EMIT_H
+
+#include <stdio.h>
+
+#include "ast.h"
+
+typedef struct emit_ctx {
+	FILE *h, *c;
+	module *mod;
+	const char *stem;               /* file name without .pdl */
+	struct symtab *emitted;         /* aggregate typedefs already written */
+} emit_ctx;
+
+/* Writes OUTDIR/STEM.pdl.h and OUTDIR/STEM.pdl.c for M; 0, or -1 reported. */
+int emit_module(module *m, const char *outdir, const char *stem);
+
+/* The artefacts, in the order they appear in the output. */
+void emit_labels(emit_ctx *e);
+void emit_types(emit_ctx *e);
+void emit_interfaces(emit_ctx *e);
+void emit_wiring(emit_ctx *e);
+
+/* emit_names.c: C spellings. */
+const char *c_name(const decl *d);                  /* M_X */
+const char *c_upper(const char *a, const char *b, const char *c);   /* A_B_C upper-cased */
+const char *c_type(const module *m, const type *t); /* the C type of a value of type T, in M */
+const char *c_mangle(const module *m, const type *t); /* T inside a generated name, in M */
+/* A field or parameter declaration "TYPE NAME" (arrays as NAME[N]). */
+const char *c_decl(const module *m, const type *t, const char *name);
+int method_count(const decl *iface);                /* including inherited ones */
+
+#endif /* PDLC_EMIT_H */

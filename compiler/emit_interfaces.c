@@ -1,0 +1,161 @@
+/*
+ * emit_interfaces.c - per interface: the ops table, the method indexes and
+ * one typed proxy per method.
+ *
+ * The proxy is exactly the shape documented in runtime/pd_call.h: resolve
+ * the rref and run the access hook (pd_call_enter), hand `move` arguments to
+ * the callee, call through the fault-containing thunk (PD_CALL_VIA), hand a
+ * moved result back, leave.
+ * An interface `I : B` embeds B's ops table as its first member, so an
+ * object exported with I's table can be called through B's proxies too.
+ */
+#include "emit.h"
+
+/* Scalars and rrefs travel by value; everything else by pointer. */
+static bool by_value(const type *t)
+{
+	return type_is_scalar(t) || t->kind == TYPE_RREF;
+}
+
+/* A parameter as the implementation sees it (ops table) or as the caller
+ * does (proxy): they differ only for `move T`, which the caller passes as
+ * `T **` so that the proxy can clear the caller's pointer. */
+static const char *param_decl(emit_ctx *e, const param *p, bool caller_view)
+{
+	const type *t = p->type;
+	module *m = e->mod;
+	if (t->kind == TYPE_ARRAY)
+		return ast_printf("%s%s", p->mode == MODE_INOUT ? "" : "const ", c_decl(m, t, p->name));
+	if (p->mode == MODE_MOVE)
+		return c_decl(m, t, ast_printf("%s%s", caller_view ? "**" : "*", p->name));
+	if (p->mode == MODE_INOUT)
+		return c_decl(m, t, ast_printf("*%s", p->name));
+	if (by_value(t))
+		return c_decl(m, t, p->name);
+	return ast_printf("const %s", c_decl(m, t, ast_printf("*%s", p->name)));
+}
+
+static const char *result_decl(emit_ctx *e, const method *f)
+{
+	return c_decl(e->mod, f->result, f->result_moves ? "**result" : "*result");
+}
+
+/* The parameter list after `void *self` or `pd_rref rref`. */
+static void emit_params(emit_ctx *e, FILE *out, const method *f, bool caller_view)
+{
+	for (const param *p = f->params; p; p = p->next)
+		fprintf(out, ", %s", param_decl(e, p, caller_view));
+	if (f->result)
+		fprintf(out, ", %s", result_decl(e, f));
+}
+
+static void emit_ops_table(emit_ctx *e, const decl *d)
+{
+	const char *name = c_name(d);
+	fprintf(e->h, "/* interface %s%s%s: implementations fill one of these and export it */\n",
+	        d->name, d->u.iface.base ? " : " : "", d->u.iface.base ? d->u.iface.base->name : "");
+	fprintf(e->h, "typedef struct %s_ops {\n", name);
+	if (d->u.iface.base)
+		fprintf(e->h, "\t%s_ops %s;\t/* the methods of %s.%s, first */\n", c_name(d->u.iface.base),
+		        d->u.iface.base->name, d->u.iface.base->module->name, d->u.iface.base->name);
+	for (const method *f = d->u.iface.methods; f; f = f->next) {
+		fprintf(e->h, "\tint (*%s)(void *self", f->name);
+		emit_params(e, e->h, f, false);
+		fputs(");\n", e->h);
+	}
+	if (d->u.iface.base == NULL && d->u.iface.methods == NULL)
+		fputs("\tvoid (*unused_)(void);\t/* C has no empty structs */\n", e->h);
+	fprintf(e->h, "} %s_ops;\n\n", name);
+
+	/* Indexes continue after the base's, so a method keeps its index in
+	 * every interface that inherits it (the ACL hook sees the same number). */
+	int index = method_count(d->u.iface.base);
+	if (d->u.iface.methods) {
+		fputs("enum {\n", e->h);
+		for (const method *f = d->u.iface.methods; f; f = f->next)
+			fprintf(e->h, "\t%s = %d,\n", c_upper(d->module->name, d->name, f->name), index++);
+		fputs("};\n\n", e->h);
+	}
+}
+
+/* Gives back the moved arguments before P, newest first, on a refused move. */
+static void emit_move_rollback(FILE *h, const method *f, const param *upto)
+{
+	int n = 0;
+	for (const param *p = f->params; p != upto; p = p->next)
+		n += p->mode == MODE_MOVE;
+	const param **moved = ast_alloc(((size_t)n + 1) * sizeof(*moved));
+	n = 0;
+	for (const param *p = f->params; p != upto; p = p->next)
+		if (p->mode == MODE_MOVE)
+			moved[n++] = p;
+	while (n-- > 0)
+		fprintf(h, "\t\tpd_move_out(&call, %s_moved);\n", moved[n]->name);
+}
+
+static void emit_proxy(emit_ctx *e, const decl *d, const method *f)
+{
+	FILE *h = e->h;
+	const char *name = c_name(d);
+	fprintf(h, "static inline int %s_%s(pd_rref rref", name, f->name);
+	emit_params(e, h, f, true);
+	fputs(")\n{\n\tpd_call call;\n", h);
+	fprintf(h, "\tint rc = pd_call_enter(&call, rref, %s);\n", c_upper(d->module->name, d->name, f->name));
+	fputs("\tif (rc < 0)\n\t\treturn rc;\n", h);
+	fprintf(h, "\tconst %s_ops *ops = call.ops;\n", name);
+
+	bool moves = false;
+	for (const param *p = f->params; p; p = p->next) {
+		if (p->mode != MODE_MOVE)
+			continue;
+		fprintf(h, "\t%s = *%s;\n", c_decl(e->mod, p->type, ast_printf("*%s_moved", p->name)), p->name);
+		fprintf(h, "\trc = pd_move_in(&call, %s_moved);\n\tif (rc < 0) {\n", p->name);
+		emit_move_rollback(h, f, p);
+		fputs("\t\tpd_call_leave(&call);\n\t\treturn rc;\n\t}\n", h);
+		moves = true;
+	}
+	if (moves)
+		for (const param *p = f->params; p; p = p->next)
+			if (p->mode == MODE_MOVE)
+				fprintf(h, "\t*%s = NULL;\n", p->name);
+	if (f->result && f->result_moves)
+		fprintf(h, "\t%s = NULL;\n", c_decl(e->mod, f->result, "*out"));
+
+	/* PD_CALL_VIA returns -PD_EFAULT when the callee faulted (and has been
+	 * recovered by then). */
+	fprintf(h, "\trc = PD_CALL_VIA(&call, ops->%s)(call.self", f->name);
+	for (const param *p = f->params; p; p = p->next)
+		fprintf(h, p->mode == MODE_MOVE ? ", %s_moved" : ", %s", p->name);
+	if (f->result)
+		fputs(f->result_moves ? ", &out" : ", result", h);
+	fputs(");\n", h);
+	if (f->result && f->result_moves) {
+		fputs("\tif (rc >= 0)\n\t\trc = pd_move_out(&call, out);\n", h);
+		fputs("\tpd_call_leave(&call);\n\tif (rc >= 0)\n\t\t*result = out;\n\treturn rc;\n}\n\n", h);
+	} else {
+		fputs("\tpd_call_leave(&call);\n\treturn rc;\n}\n\n", h);
+	}
+}
+
+/* Exports OBJ with this interface's ops from the current domain. */
+static void emit_export(emit_ctx *e, const decl *d)
+{
+	const char *name = c_name(d);
+	fprintf(e->h, "static inline int %s_export(const %s_ops *ops, void *self,\n"
+	        "\t\tpd_acl_fn acl, void *acl_arg, pd_rref *out)\n{\n"
+	        "\treturn pd_export(ops, self, acl, acl_arg, out);\n}\n\n", name, name);
+}
+
+void emit_interfaces(emit_ctx *e)
+{
+	for (decl *d = e->mod->decls; d; d = d->next) {
+		if (d->kind != DECL_INTERFACE)
+			continue;
+		emit_ops_table(e, d);
+		if (d->u.iface.methods)
+			fprintf(e->h, "/* proxies: call an exported %s through an rref */\n", d->name);
+		for (const method *f = d->u.iface.methods; f; f = f->next)
+			emit_proxy(e, d, f);
+		emit_export(e, d);
+	}
+}

@@ -1,0 +1,159 @@
+/*
+ * emit_types.c - C types for opaque types, structs, vec<T> and labeled<T>.
+ *
+ * Order in the header: forward typedefs of every struct and aggregate (so
+ * pointers and vec items can name any of them), then the vec types (which
+ * only hold pointers), then each struct after the structs and labeled<T>
+ * it holds by value.  sema rejected by-value recursion, so that order
+ * exists.
+ */
+#include "emit.h"
+
+#include "symtab.h"
+
+enum { PENDING, WRITING, WRITTEN };
+
+typedef struct aggregate {
+	const type *type;
+	const char *c_name;
+	int state;
+	struct aggregate *next;
+} aggregate;
+
+typedef struct type_walk {
+	emit_ctx *e;
+	aggregate *first, **tail;
+} type_walk;
+
+/* Collects the vec<> and labeled<> types T uses, inner ones first. */
+static void collect(type_walk *w, const type *t)
+{
+	if (t == NULL)
+		return;
+	if (t->elem)
+		collect(w, t->elem);
+	if (t->kind != TYPE_VEC && t->kind != TYPE_LABELED)
+		return;
+	if (t->elem->kind == TYPE_NAMED && t->elem->decl == NULL)
+		return;
+	aggregate *a = AST_NEW(aggregate);
+	a->type = t;
+	a->c_name = c_type(w->e->mod, t);
+	if (symtab_insert(w->e->emitted, a->c_name, a))
+		return;
+	*w->tail = a;
+	w->tail = &a->next;
+}
+
+static void collect_all(type_walk *w)
+{
+	for (decl *d = w->e->mod->decls; d; d = d->next) {
+		switch (d->kind) {
+		case DECL_STRUCT:
+			for (field *f = d->u.struct_.fields; f; f = f->next)
+				collect(w, f->type);
+			break;
+		case DECL_INTERFACE:
+			for (method *m = d->u.iface.methods; m; m = m->next) {
+				collect(w, m->result);
+				for (param *p = m->params; p; p = p->next)
+					collect(w, p->type);
+			}
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+static void emit_vec(emit_ctx *e, const aggregate *a)
+{
+	fprintf(e->h, "struct %s {\n\t%s;\n\tuint32_t len;\n\tuint32_t cap;\n};\n\n", a->c_name,
+	        c_decl(e->mod, a->type->elem, "*items"));
+}
+
+static void emit_struct(emit_ctx *e, decl *d);
+
+/* Makes sure the type a by-value T needs is complete before it is used. */
+static void require_complete(emit_ctx *e, const type *t)
+{
+	if (t->kind == TYPE_ARRAY) {
+		require_complete(e, t->elem);
+	} else if (t->kind == TYPE_NAMED && t->decl && t->decl->kind == DECL_STRUCT &&
+	           t->decl->module == e->mod) {
+		emit_struct(e, t->decl);
+	} else if (t->kind == TYPE_LABELED) {
+		aggregate *a = symtab_get(e->emitted, c_type(e->mod, t));
+		if (a == NULL || a->state != PENDING)
+			return;
+		a->state = WRITING;
+		require_complete(e, t->elem);
+		fprintf(e->h, "struct %s {\n\t%s;\n\tpd_label label;\n};\n\n", a->c_name,
+		        c_decl(e->mod, t->elem, "value"));
+		a->state = WRITTEN;
+	}
+}
+
+static void emit_field(emit_ctx *e, const field *f)
+{
+	fprintf(e->h, "\t%s;", c_decl(e->mod, f->type, f->name));
+	const type *t = f->type;
+	if (t->kind == TYPE_OWN)
+		fprintf(e->h, "\t/* own%s */", t->nullable ? ", may be NULL" : "");
+	else if (t->kind == TYPE_SHARED)
+		fprintf(e->h, "\t/* shared, reference-counted%s */", t->nullable ? ", may be NULL" : "");
+	if (f->label)
+		fprintf(e->h, "\t/* @%s */", f->label->name ? f->label->name : "{...}");
+	fputc('\n', e->h);
+}
+
+static void emit_struct(emit_ctx *e, decl *d)
+{
+	if (d->mark == WRITTEN || d->mark == WRITING)
+		return;
+	d->mark = WRITING;
+	for (field *f = d->u.struct_.fields; f; f = f->next)
+		require_complete(e, f->type);
+	fprintf(e->h, "struct %s {\n", c_name(d));
+	if (d->u.struct_.fields == NULL)
+		fputs("\tuint8_t unused_;\t/* C has no empty structs */\n", e->h);
+	for (field *f = d->u.struct_.fields; f; f = f->next)
+		emit_field(e, f);
+	fputs("};\n\n", e->h);
+	d->mark = WRITTEN;
+}
+
+void emit_types(emit_ctx *e)
+{
+	module *m = e->mod;
+	type_walk w = { .e = e };
+	w.tail = &w.first;
+	collect_all(&w);
+
+	bool any = false;
+	for (decl *d = m->decls; d; d = d->next)
+		if (d->kind == DECL_OPAQUE) {
+			fprintf(e->h, "/* opaque %s: defined by the runtime */\n", d->name);
+			fprintf(e->h, "typedef struct %s %s;\n", d->u.opaque.c_name, d->u.opaque.c_name);
+			any = true;
+		}
+	for (decl *d = m->decls; d; d = d->next)
+		if (d->kind == DECL_STRUCT) {
+			fprintf(e->h, "typedef struct %s %s;\n", c_name(d), c_name(d));
+			d->mark = PENDING;
+			any = true;
+		}
+	for (aggregate *a = w.first; a; a = a->next)
+		fprintf(e->h, "typedef struct %s %s;\n", a->c_name, a->c_name);
+	if (any || w.first)
+		fputc('\n', e->h);
+
+	for (aggregate *a = w.first; a; a = a->next)
+		if (a->type->kind == TYPE_VEC)
+			emit_vec(e, a);
+	for (decl *d = m->decls; d; d = d->next)
+		if (d->kind == DECL_STRUCT)
+			emit_struct(e, d);
+	for (aggregate *a = w.first; a; a = a->next)
+		require_complete(e, a->type);
+}

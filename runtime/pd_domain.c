@@ -1,0 +1,247 @@
+/*
+ * The domain table and each domain's life: creation (init run contained),
+ * recovery (sweep, re-init, re-bind) and destruction.  Domain records are
+ * allocated once per table index and never freed, so the lock-free proxy
+ * path can always read the record an rref indexes, even while that domain
+ * is being destroyed on another thread.
+ */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pd_internal.h"
+
+pthread_mutex_t pd__table_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Stands for every unused index: all keys 0, which only a handle equal to 0 could match, and 0 indexes record 0. */
+static pd_domain nil_record;
+
+/* Record 0 is never a domain; its keys must not be 0 (see pd_core.h). */
+static pd_domain zero_record = {
+	.slots = { [0 ... PD_SLOTS - 1] = { .key = PD__NIL_KEY } },
+};
+
+pd_domain *pd__domains[PD_MAX_DOMAINS] = {
+	[0] = &zero_record,
+	[1 ... PD_MAX_DOMAINS - 1] = &nil_record,
+};
+
+int pd__is_record(const pd_domain *d)
+{
+	return d != NULL && d != &nil_record && d != &zero_record;
+}
+
+/* Makes every slot of d uncallable; the slot states stay for pd__rref_error. */
+static void kill_slots(pd_domain *d, uint32_t new_state_for_bound)
+{
+	for (uint32_t i = 0; i < d->next_slot; i++) {
+		struct pd__slot *s = &d->slots[i];
+		__atomic_store_n(&s->key, 0, __ATOMIC_RELEASE);
+		if (s->state == PD__SLOT_BOUND && new_state_for_bound)
+			s->state = new_state_for_bound;
+	}
+}
+
+int pd__run_in(pd_domain *d, int (*fn)(void *), void *arg)
+{
+	struct pd__thread *t = &pd__self;
+	pd_catch c;
+	int rc;
+
+	c.prev = t->top;
+	c.owner = t->current;
+	c.faulted = NULL;
+	c.kind = PD__FRAME_SETJMP;
+	t->top = &c;
+	t->current = d;
+	if (__builtin_setjmp(c.jb) == 0)
+		rc = fn(arg);
+	else {
+		pd__count_fault(c.faulted);
+		rc = -PD_EFAULT;
+	}
+	t->current = c.owner;
+	t->top = c.prev;
+	return rc;
+}
+
+static int normalise_init_rc(int rc)
+{
+	return rc < 0 ? rc : -PD_EINVAL;
+}
+
+int pd_domain_create(const pd_domain_spec *spec, pd_domain **out)
+{
+	if (spec == NULL || out == NULL)
+		return -PD_EINVAL;
+	if (pd_thread_init() < 0)
+		return -PD_ENOMEM;
+
+	pthread_mutex_lock(&pd__table_lock);
+	uint32_t id = 1;
+	while (id < PD_MAX_DOMAINS && pd__is_record(pd__domains[id]) &&
+	       pd__domains[id]->state != PD_DOMAIN_FREE)
+		id++;
+	if (id == PD_MAX_DOMAINS) {
+		pthread_mutex_unlock(&pd__table_lock);
+		return -PD_ENOMEM;
+	}
+	pd_domain *d = pd__domains[id];
+	if (!pd__is_record(d)) {
+		d = aligned_alloc(64, sizeof(*d));
+		if (d == NULL) {
+			pthread_mutex_unlock(&pd__table_lock);
+			return -PD_ENOMEM;
+		}
+		memset(d, 0, sizeof(*d));
+	}
+	/*
+	 * A reused record keeps its slots' generations (keys are 0 already), so
+	 * a handle from the previous incarnation keeps reading as stale, not as
+	 * never exported, even before the new domain exports anything.
+	 */
+	for (uint32_t i = 0; i < PD_SLOTS; i++) {
+		struct pd__slot *s = &d->slots[i];
+		s->ops = NULL;
+		s->self = NULL;
+		s->acl = NULL;
+		s->acl_arg = NULL;
+		s->state = PD__SLOT_UNUSED;
+	}
+	memset(&d->spec, 0, sizeof(*d) - offsetof(pd_domain, spec));
+	d->spec = *spec;
+	d->id = id;
+	d->state = PD_DOMAIN_LIVE;
+	__atomic_store_n(&pd__domains[id], d, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&pd__table_lock);
+
+	int rc = spec->init ? pd__run_in(d, spec->init, spec->arg) : 0;
+	if (rc != 0) {
+		pthread_mutex_lock(&pd__table_lock);
+		kill_slots(d, 0);
+		pthread_mutex_unlock(&pd__table_lock);
+		pd__heap_sweep(d, 1);
+		d->state = PD_DOMAIN_FREE;
+		return normalise_init_rc(rc);
+	}
+	*out = d;
+	return 0;
+}
+
+/* Is d current or the owner of a catch frame on this thread's stack? */
+static int active_here(const pd_domain *d)
+{
+	if (pd__self.current == d)
+		return 1;
+	for (const pd_catch *c = pd__self.top; c; c = c->prev)
+		if (c->owner == d)
+			return 1;
+	return 0;
+}
+
+int pd_domain_destroy(pd_domain *d)
+{
+	if (!pd__is_record(d) || d->state == PD_DOMAIN_FREE)
+		return -PD_EINVAL;
+	if (active_here(d))
+		return -PD_EBUSY;
+	pthread_mutex_lock(&pd__table_lock);
+	kill_slots(d, 0);
+	pthread_mutex_unlock(&pd__table_lock);
+	pd__heap_sweep(d, 1);
+	pthread_mutex_lock(&pd__table_lock);
+	d->state = PD_DOMAIN_FREE;
+	pthread_mutex_unlock(&pd__table_lock);
+	return 0;
+}
+
+pd_domain *pd_domain_lookup(uint32_t id)
+{
+	if (id == 0 || id >= PD_MAX_DOMAINS)
+		return NULL;
+	pd_domain *d = __atomic_load_n(&pd__domains[id], __ATOMIC_ACQUIRE);
+	if (!pd__is_record(d) || d->state == PD_DOMAIN_FREE)
+		return NULL;
+	return d;
+}
+
+uint32_t pd_domain_id(const pd_domain *d)
+{
+	return d ? d->id : 0;
+}
+
+const char *pd_domain_name(const pd_domain *d)
+{
+	if (d == NULL)
+		return "(outside)";
+	return d->spec.name ? d->spec.name : "(unnamed)";
+}
+
+enum pd_domain_state pd_domain_state(const pd_domain *d)
+{
+	return d ? (enum pd_domain_state)d->state : PD_DOMAIN_FREE;
+}
+
+void pd_domain_get_stats(const pd_domain *d, pd_domain_stats *st)
+{
+	st->faults = __atomic_load_n(&d->faults, __ATOMIC_RELAXED);
+	st->recoveries = __atomic_load_n(&d->recoveries, __ATOMIC_RELAXED);
+	st->charged_bytes = d->charged_bytes;
+	st->exported = d->next_slot;
+}
+
+void pd__count_fault(pd_domain *d)
+{
+	if (d)
+		__atomic_add_fetch(&d->faults, 1, __ATOMIC_RELAXED);
+}
+
+/*
+ * The paper's recovery: empty the reference table, free everything the
+ * domain owns, run its init again, and let that init's exports re-bind the
+ * old slots (pd_export's rule) so clients' rrefs keep working.  If the
+ * re-init fails or faults too, the domain is dead: calls return -PD_EDEAD
+ * until it is destroyed.  Runs outside the domain, on the stack of the
+ * code the fault unwound to.
+ */
+int pd__recover(pd_domain *d)
+{
+	pthread_mutex_lock(&pd__table_lock);
+	d->state = PD_DOMAIN_RECOVERING;
+	kill_slots(d, PD__SLOT_ORPHANED);
+	d->reinit = 1;
+	d->rebind = 0;
+	pthread_mutex_unlock(&pd__table_lock);
+
+	pd__heap_sweep(d, 0);
+
+	int (*fn)(void *) = d->spec.init;
+	if (d->spec.policy == PD_RECOVER_RESTORE && d->spec.restore)
+		fn = d->spec.restore;
+	int rc = fn ? pd__run_in(d, fn, d->spec.arg) : 0;
+
+	pthread_mutex_lock(&pd__table_lock);
+	d->reinit = 0;
+	if (rc != 0) {
+		kill_slots(d, 0);
+		d->state = PD_DOMAIN_DEAD;
+	} else {
+		d->state = PD_DOMAIN_LIVE;
+		__atomic_add_fetch(&d->recoveries, 1, __ATOMIC_RELAXED);
+	}
+	pthread_mutex_unlock(&pd__table_lock);
+	if (rc != 0) {
+		pd__heap_sweep(d, 0);
+		return -PD_EDEAD;
+	}
+	return 0;
+}
+
+int pd_domain_recover(pd_domain *d)
+{
+	if (!pd__is_record(d) || d->state == PD_DOMAIN_FREE)
+		return -PD_EINVAL;
+	if (active_here(d))
+		return -PD_EBUSY;
+	return pd__recover(d);
+}

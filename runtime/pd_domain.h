@@ -1,0 +1,95 @@
+/*
+ * Protection domains: create, destroy, look up, and the thread's current
+ * domain.  A domain is a name, an init function, a recovery policy and an
+ * optional memory quota; it owns the objects allocated while it runs and a
+ * reference table of exported objects (pd_rref.h).  Code runs "inside" a
+ * domain only between a proxy's pd_call_enter and pd_call_leave (or while
+ * its init runs); pd_current() is NULL in the trusted scheduler/main.
+ *
+ * Per thread: the current domain and the stack of catch frames.  Shared:
+ * the domain table, each domain's reference table and heap accounting
+ * (creation, destruction, export, revoke and the heap take a mutex; a call
+ * only reads).  See docs/architecture.md.
+ */
+#ifndef PD_DOMAIN_H
+#define PD_DOMAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pd_rref.h"
+
+enum pd_recovery {
+	PD_RECOVER_RESET = 0,  /* free everything, run init again */
+	PD_RECOVER_RESTORE,    /* free everything, run restore (falls back to init) */
+};
+
+/*
+ * pdlc emits one of these per domain as a const initialiser, so it stays a
+ * plain struct of scalars and function pointers.  The pointers (name
+ * included) must outlive the domain.
+ */
+typedef struct pd_domain_spec {
+	const char *name;
+	int (*init)(void *arg);        /* runs inside the domain; nonzero = failure */
+	void *arg;
+	enum pd_recovery policy;
+	size_t quota_bytes;            /* 0 = unlimited */
+	uint32_t checkpoint_every;     /* used by the checkpoint issue; 0 = never */
+	int (*restore)(void *arg);     /* seam for PD_RECOVER_RESTORE; may be NULL */
+} pd_domain_spec;
+
+enum pd_domain_state {
+	PD_DOMAIN_FREE = 0,  /* table entry not in use (destroyed) */
+	PD_DOMAIN_LIVE,
+	PD_DOMAIN_RECOVERING,
+	PD_DOMAIN_DEAD,      /* recovery failed; calls return -PD_EDEAD */
+};
+
+typedef struct pd_domain_stats {
+	uint64_t faults;
+	uint64_t recoveries;
+	size_t charged_bytes;  /* bytes allocated by the domain and not yet freed */
+	uint32_t exported;     /* slots ever exported */
+} pd_domain_stats;
+
+#define PD_MAX_DOMAINS 1024  /* ids 1 .. 1023; 0 is never a domain */
+#define PD_SLOTS 256         /* reference-table slots per domain */
+
+/*
+ * Creates a domain and runs spec->init(spec->arg) inside it, contained: if
+ * init fails or faults, everything it allocated is freed and the error is
+ * returned (init's own negative code, -PD_EINVAL for a positive one,
+ * -PD_EFAULT for a fault).  Installs libpd's fault handlers on first use.
+ * Returns 0 and *out, or -PD_EINVAL / -PD_ENOMEM / init's error.
+ */
+int pd_domain_create(const pd_domain_spec *spec, pd_domain **out);
+
+/*
+ * Frees everything the domain owns, kills its reference table (later calls
+ * return -PD_ESTALE) and releases its id.  Must be called outside the domain
+ * (-PD_EBUSY otherwise), and no other thread may be inside it.
+ */
+int pd_domain_destroy(pd_domain *d);
+
+/* The live (or dead) domain with this id, NULL when none. */
+pd_domain *pd_domain_lookup(uint32_t id);
+
+uint32_t pd_domain_id(const pd_domain *d);
+const char *pd_domain_name(const pd_domain *d);
+enum pd_domain_state pd_domain_state(const pd_domain *d);
+void pd_domain_get_stats(const pd_domain *d, pd_domain_stats *st);
+
+/*
+ * Recovers d now, as if it had faulted (frees its objects, re-runs init,
+ * re-binds slots).  For managers and tests; must be called outside d.
+ * Returns 0, or -PD_EDEAD when re-initialisation failed.
+ */
+int pd_domain_recover(pd_domain *d);
+
+/* The domain running on this thread; NULL outside any domain. */
+static inline pd_domain *pd_current(void);
+
+#include "pd_core.h"
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * What libpd's .c files share and nobody else may use: the locks, the
+ * heap sweep, contained execution and recovery.
+ *
+ * Lock order: pd__table_lock before the heap lock; neither is held while
+ * domain code or a destructor runs.
+ */
+#ifndef PD_INTERNAL_H
+#define PD_INTERNAL_H
+
+#include <pthread.h>
+
+#include "pd_call.h"
+
+extern pthread_mutex_t pd__table_lock;
+
+/*
+ * Is d a real domain record (not the nil or index-0 placeholder)?  Decided
+ * by address, never by a field, so it holds while a record is reused.
+ */
+int pd__is_record(const pd_domain *d);
+
+/*
+ * Frees every object d owns: destructors first (all objects still valid),
+ * then memory.  With forget, also forgets d as the payer of objects it
+ * allocated that live on elsewhere (d is being destroyed).
+ */
+void pd__heap_sweep(pd_domain *d, int forget);
+
+/* Runs fn(arg) inside d under a catch frame; -PD_EFAULT when it faulted. */
+int pd__run_in(pd_domain *d, int (*fn)(void *), void *arg);
+
+/* Reset/restore recovery; see pd_domain.c.  0 or -PD_EDEAD. */
+int pd__recover(pd_domain *d);
+
+/* Counts a contained fault of d; called where the unwind lands. */
+void pd__count_fault(pd_domain *d);
+
+/* Faults the current domain for exceeding its quota; does not return. */
+__attribute__((noreturn)) void pd__fault_quota(size_t size);
+
+/* Installs the process-wide fault handlers once. */
+void pd__install_handlers(void);
+
+#endif

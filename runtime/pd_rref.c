@@ -1,0 +1,142 @@
+/*
+ * The reference table: exporting, re-binding after recovery, revoking, and
+ * telling a caller precisely why a handle did not resolve.  Writers hold
+ * pd__table_lock; the proxy reads slots without it, so a slot's key is
+ * published last (release) when bound and cleared first when killed.
+ */
+#include "pd_internal.h"
+
+static uint32_t next_gen = 1;  /* under pd__table_lock; 0 is never a generation */
+
+static uint64_t handle_of(const pd_domain *d, uint32_t slot, uint32_t gen)
+{
+	return (uint64_t)d->id << PD__DOM_SHIFT | (uint64_t)slot << PD__SLOT_SHIFT | gen;
+}
+
+static void bind(pd_domain *d, uint32_t i, const void *ops, void *self,
+		 pd_acl_fn acl, void *acl_arg)
+{
+	struct pd__slot *s = &d->slots[i];
+
+	s->ops = ops;
+	s->self = self;
+	s->acl = acl;
+	s->acl_arg = acl_arg;
+	s->state = PD__SLOT_BOUND;
+	__atomic_store_n(&s->key, handle_of(d, i, s->gen), __ATOMIC_RELEASE);
+}
+
+int pd_export(const void *ops, void *self, pd_acl_fn acl, void *acl_arg, pd_rref *out)
+{
+	pd_domain *d = pd__self.current;
+
+	if (d == NULL || ops == NULL || out == NULL)
+		return -PD_EINVAL;
+	pthread_mutex_lock(&pd__table_lock);
+	uint32_t i;
+	if (d->reinit && d->rebind < d->next_slot) {
+		i = d->rebind++;
+		if (d->slots[i].state != PD__SLOT_REVOKED)
+			bind(d, i, ops, self, acl, acl_arg);
+	} else {
+		if (d->next_slot == PD_SLOTS) {
+			pthread_mutex_unlock(&pd__table_lock);
+			return -PD_ENOMEM;
+		}
+		i = d->next_slot++;
+		if (d->reinit)
+			d->rebind = d->next_slot;
+		d->slots[i].gen = next_gen++;
+		if (next_gen == 0)
+			next_gen = 1;
+		bind(d, i, ops, self, acl, acl_arg);
+	}
+	out->v = handle_of(d, i, d->slots[i].gen);
+	pthread_mutex_unlock(&pd__table_lock);
+	return 0;
+}
+
+/* The slot r names if it was ever exported with r's generation, else NULL. */
+static struct pd__slot *slot_of(pd_rref r, pd_domain **dp)
+{
+	uint64_t v = r.v;
+	pd_domain *d = pd__domains[v >> PD__DOM_SHIFT];
+	struct pd__slot *s = &d->slots[(v >> PD__SLOT_SHIFT) & PD__SLOT_MASK];
+
+	*dp = d;
+	if (s->gen == 0 || s->gen != (uint32_t)v || s->state == PD__SLOT_UNUSED ||
+	    v != handle_of(d, (v >> PD__SLOT_SHIFT) & PD__SLOT_MASK, s->gen))
+		return NULL;
+	return s;
+}
+
+int pd_revoke(pd_rref r)
+{
+	pd_domain *d;
+
+	pthread_mutex_lock(&pd__table_lock);
+	struct pd__slot *s = slot_of(r, &d);
+	int rc = 0;
+	if (s == NULL || d->state == PD_DOMAIN_FREE)
+		rc = pd__rref_error(r);
+	else if (pd__self.current != NULL && pd__self.current != d)
+		rc = -PD_EACCES;
+	else if (s->state == PD__SLOT_REVOKED)
+		rc = -PD_EREVOKED;
+	else {
+		__atomic_store_n(&s->key, 0, __ATOMIC_RELEASE);
+		s->state = PD__SLOT_REVOKED;
+		s->ops = NULL;
+		s->self = NULL;
+	}
+	pthread_mutex_unlock(&pd__table_lock);
+	return rc;
+}
+
+/*
+ * Why r does not resolve.  Never returns 0: the proxy calls it only after
+ * the key compare failed, and a slot that became valid meanwhile is still
+ * reported as a (retryable) stale handle rather than half-entered.
+ */
+int pd__rref_error(pd_rref r)
+{
+	uint64_t v = r.v;
+
+	/* Generation 0 is never issued; the bits between slot and domain are always 0. */
+	if ((uint32_t)v == 0 || (v >> 40 & ((1u << 14) - 1)) != 0)
+		return -PD_EINVAL;
+	pd_domain *d = pd__domains[v >> PD__DOM_SHIFT];
+	if (!pd__is_record(d))
+		return -PD_EINVAL;
+	if (__atomic_load_n(&d->state, __ATOMIC_ACQUIRE) == PD_DOMAIN_FREE)
+		return -PD_ESTALE;
+	const struct pd__slot *s = &d->slots[(v >> PD__SLOT_SHIFT) & PD__SLOT_MASK];
+	if (s->gen == 0)
+		return -PD_EINVAL;  /* this slot was never exported by any incarnation */
+	if (s->gen != (uint32_t)v || s->state == PD__SLOT_UNUSED)
+		return -PD_ESTALE;
+	if (s->state == PD__SLOT_REVOKED)
+		return -PD_EREVOKED;
+	if (d->state == PD_DOMAIN_DEAD || d->state == PD_DOMAIN_RECOVERING)
+		return -PD_EDEAD;
+	return -PD_ESTALE;
+}
+
+int pd_rref_check(pd_rref r)
+{
+	uint64_t v = r.v;
+	const pd_domain *d = pd__domains[v >> PD__DOM_SHIFT];
+
+	if (__atomic_load_n(&d->slots[(v >> PD__SLOT_SHIFT) & PD__SLOT_MASK].key,
+			    __ATOMIC_ACQUIRE) == v)
+		return 0;
+	return pd__rref_error(r);
+}
+
+pd_domain *pd_rref_domain(pd_rref r)
+{
+	pd_domain *d = pd__domains[r.v >> PD__DOM_SHIFT];
+	if (!pd__is_record(d) || d->state == PD_DOMAIN_FREE)
+		return NULL;
+	return d;
+}

@@ -1,0 +1,82 @@
+/*
+ * Remote references (rrefs): the only way one protection domain reaches an
+ * object of another.  An rref is a 64-bit value naming (domain, slot,
+ * generation) in the owning domain's reference table; it is passed by value
+ * and is never dereferenced directly: a proxy (pd_call.h) resolves it on each
+ * call.  Resolving a revoked, stale, out-of-range or forged value yields an
+ * error code and never touches another object, because the whole 64-bit
+ * value must equal the key stored in the slot it indexes.
+ *
+ * Encoding (bit 63 .. 0):  domain index (10) | zero (14) | slot (8) | generation (32).
+ * Generations come from one process-wide counter, so a slot's generation
+ * never repeats across domain incarnations and an old handle can never
+ * match a new export.
+ */
+#ifndef PD_RREF_H
+#define PD_RREF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct pd_domain pd_domain;
+
+typedef struct pd_rref {
+	uint64_t v;
+} pd_rref;
+
+#define PD_RREF_NULL ((pd_rref){ 0 })
+
+static inline bool pd_rref_is_null(pd_rref r)
+{
+	return r.v == 0;
+}
+
+static inline bool pd_rref_eq(pd_rref a, pd_rref b)
+{
+	return a.v == b.v;
+}
+
+/*
+ * Access-control hook, run by the proxy before every call through the slot.
+ * caller is the calling domain (NULL: trusted code outside any domain),
+ * method the method index pdlc assigns in declaration order.  Nonzero
+ * refuses: the proxy returns -PD_EACCES without entering the callee.
+ * The hook runs in the caller's context and must not fault.
+ */
+typedef int (*pd_acl_fn)(const pd_domain *caller, unsigned method, void *acl_arg);
+
+/*
+ * Exports (ops, self) from the current domain into its reference table and
+ * returns the handle in *out.  Must be called inside a domain (-PD_EINVAL
+ * otherwise).  acl may be NULL (everyone may call).
+ *
+ * Re-binding rule: slots are handed out in export order.  When a domain is
+ * recovered, its reference table is emptied and its init runs again; the
+ * k-th pd_export made during that re-init re-binds the k-th slot ever
+ * exported by the domain, with the same generation, so clients' rrefs keep
+ * working.  A re-init therefore must export its objects in the same order
+ * as the original init.  A revoked slot stays revoked (the k-th export then
+ * returns the revoked handle).  Slots the re-init does not re-bind (e.g.
+ * exported later, while serving a call) are stale from then on.
+ * Returns 0, -PD_EINVAL, or -PD_ENOMEM when the table is full.
+ */
+int pd_export(const void *ops, void *self, pd_acl_fn acl, void *acl_arg, pd_rref *out);
+
+/*
+ * Kills the slot for good: every later call through any copy of r returns
+ * -PD_EREVOKED, also after recovery.  Allowed from the owning domain or from
+ * outside any domain (the trusted manager).  Returns 0 or a negative error.
+ */
+int pd_revoke(pd_rref r);
+
+/*
+ * Checks r without calling: 0 when a call would reach an object, else the
+ * error the proxy would return (-PD_EINVAL, -PD_EREVOKED, -PD_ESTALE,
+ * -PD_EDEAD).
+ */
+int pd_rref_check(pd_rref r);
+
+/* The domain an rref points into, or NULL when r names no live domain. */
+pd_domain *pd_rref_domain(pd_rref r);
+
+#endif

@@ -1,0 +1,264 @@
+/*
+ * callbench: what isolation costs per call and per recovery, measured in
+ * one process.  Each sample times a block of calls with the TSC; direct,
+ * proxied and armed-proxied blocks are interleaved so that frequency
+ * changes and interrupts hit all variants alike, and the medians of the
+ * per-call figures are printed:
+ *
+ *	direct_cycles=X proxy_cycles=Y overhead_cycles=Z     null method, proxy arms its own frame
+ *	armed_proxy_cycles=Y armed_overhead_cycles=Z         one PD_CATCH_ARM frame for all calls
+ *	stage_direct_cycles=.. stage_proxy_cycles=.. stage_overhead_cycles=..
+ *	stage_armed_proxy_cycles=.. stage_armed_overhead_cycles=..
+ *	                                                     batch moved in and back out
+ *	recovery_cycles=R                                    pd_panic in the callee -> caller has -PD_EFAULT
+ *	recovery_signal_cycles=R                             the same for a SIGSEGV (kernel signal delivery included)
+ *
+ * Every call goes through a volatile ops pointer or rref inside a noinline
+ * function, so the compiler can neither inline nor hoist the call.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <x86intrin.h>
+
+#include "test_proxies.h"
+
+enum { BLOCK = 100, SAMPLES = 100000, RECOVERY_SAMPLES = 20000 };
+
+/* --- the domain under test: a null filter --- */
+
+/* A null pointer the compiler cannot see through. */
+static int *volatile wild;
+
+static int null_ping(void *self, uint32_t x, uint32_t *result)
+{
+	(void)self;
+	if (x == 0xdead)
+		pd_panic("null filter: injected panic");
+	if (x == 0xbeef)
+		*wild = 1;
+	*result = x + 1;
+	return 0;
+}
+
+static int null_stage(void *self, pd_batch *b, pd_batch **result)
+{
+	(void)self;
+	*result = b;
+	return 0;
+}
+
+static const nf_null_ops null_ops = { .ping = null_ping };
+static const nf_stage_ops stage_ops = { .process = null_stage };
+static pd_rref null_rref, stage_rref;
+static int null_state;
+
+static int null_init(void *arg)
+{
+	(void)arg;
+	int rc = pd_export(&null_ops, &null_state, NULL, NULL, &null_rref);
+	if (rc == 0)
+		rc = pd_export(&stage_ops, &null_state, NULL, NULL, &stage_rref);
+	return rc;
+}
+
+/* --- the measured calls --- */
+
+static const nf_null_ops *volatile direct_null = &null_ops;
+static const nf_stage_ops *volatile direct_stage = &stage_ops;
+static void *volatile direct_self = &null_state;
+static volatile pd_rref v_null, v_stage;
+static volatile uint32_t sink;
+
+__attribute__((noinline)) static void direct_call(uint32_t x)
+{
+	uint32_t r;
+	direct_null->ping(direct_self, x, &r);
+	sink = r;
+}
+
+__attribute__((noinline)) static void proxy_call(uint32_t x)
+{
+	uint32_t r;
+	pd_rref ref = { v_null.v };
+	nf_null_ping(ref, x, &r);
+	sink = r;
+}
+
+__attribute__((noinline)) static pd_batch *direct_stage_call(pd_batch *b)
+{
+	pd_batch *out = NULL;
+	direct_stage->process(direct_self, b, &out);
+	return out;
+}
+
+__attribute__((noinline)) static pd_batch *proxy_stage_call(pd_batch *b)
+{
+	pd_batch *out = NULL;
+	pd_rref ref = { v_stage.v };
+	nf_stage_process(ref, &b, &out);
+	return out;
+}
+
+static inline uint64_t tsc(void)
+{
+	_mm_lfence();
+	uint64_t t = __rdtsc();
+	_mm_lfence();
+	return t;
+}
+
+/* One block of each variant; the armed ones run under one frame armed here. */
+static uint64_t time_direct(void)
+{
+	uint64_t t0 = tsc();
+	for (uint32_t i = 0; i < BLOCK; i++)
+		direct_call(i);
+	return tsc() - t0;
+}
+
+static uint64_t time_proxy(void)
+{
+	uint64_t t0 = tsc();
+	for (uint32_t i = 0; i < BLOCK; i++)
+		proxy_call(i);
+	return tsc() - t0;
+}
+
+static uint64_t time_armed(void)
+{
+	pd_catch c;
+	volatile uint64_t t0 = 0;
+	if (PD_CATCH_ARM(&c)) {
+		fprintf(stderr, "callbench: unexpected fault\n");
+		exit(1);
+	}
+	t0 = tsc();
+	for (uint32_t i = 0; i < BLOCK; i++)
+		proxy_call(i);
+	uint64_t dt = tsc() - t0;
+	pd_catch_disarm(&c);
+	return dt;
+}
+
+static uint64_t time_stage_direct(pd_batch **b)
+{
+	pd_batch *x = *b;
+	uint64_t t0 = tsc();
+	for (uint32_t i = 0; i < BLOCK; i++)
+		x = direct_stage_call(x);
+	uint64_t dt = tsc() - t0;
+	*b = x;
+	return dt;
+}
+
+static uint64_t time_stage_proxy(pd_batch **b)
+{
+	pd_batch *x = *b;
+	uint64_t t0 = tsc();
+	for (uint32_t i = 0; i < BLOCK; i++)
+		x = proxy_stage_call(x);
+	uint64_t dt = tsc() - t0;
+	*b = x;
+	return dt;
+}
+
+static uint64_t time_stage_armed(pd_batch **b)
+{
+	pd_catch c;
+	pd_batch *volatile x = *b;
+	volatile uint64_t t0 = 0;
+	if (PD_CATCH_ARM(&c)) {
+		fprintf(stderr, "callbench: unexpected fault\n");
+		exit(1);
+	}
+	t0 = tsc();
+	for (uint32_t i = 0; i < BLOCK; i++)
+		x = proxy_stage_call(x);
+	uint64_t dt = tsc() - t0;
+	pd_catch_disarm(&c);
+	*b = x;
+	return dt;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double median(uint64_t *v, size_t n, unsigned per)
+{
+	qsort(v, n, sizeof(*v), cmp_u64);
+	return (double)v[n / 2] / per;
+}
+
+static double recovery(uint32_t how)
+{
+	static uint64_t t[RECOVERY_SAMPLES];
+	for (size_t i = 0; i < RECOVERY_SAMPLES; i++) {
+		uint32_t r;
+		pd_rref ref = { v_null.v };
+		uint64_t t0 = tsc();
+		int rc = nf_null_ping(ref, how, &r);
+		t[i] = tsc() - t0;
+		if (rc != -PD_EFAULT) {
+			fprintf(stderr, "callbench: injected fault gave %d\n", rc);
+			exit(1);
+		}
+	}
+	return median(t, RECOVERY_SAMPLES, 1);
+}
+
+int main(void)
+{
+	static const pd_domain_spec spec = {
+		.name = "null-filter", .init = null_init, .policy = PD_RECOVER_RESET,
+	};
+	pd_domain *d;
+	int rc = pd_domain_create(&spec, &d);
+	if (rc < 0) {
+		fprintf(stderr, "callbench: %s\n", pd_strerror(rc));
+		return 1;
+	}
+	v_null.v = null_rref.v;
+	v_stage.v = stage_rref.v;
+	pd_batch *b = pd_alloc(sizeof(*b), NULL);
+
+	static uint64_t dir[SAMPLES], prx[SAMPLES], arm[SAMPLES];
+	static uint64_t sdir[SAMPLES], sprx[SAMPLES], sarm[SAMPLES];
+	for (int warm = 0; warm < 1000; warm++) {
+		time_direct();
+		time_proxy();
+		time_armed();
+	}
+	for (size_t i = 0; i < SAMPLES; i++) {
+		dir[i] = time_direct();
+		prx[i] = time_proxy();
+		arm[i] = time_armed();
+		sdir[i] = time_stage_direct(&b);
+		sprx[i] = time_stage_proxy(&b);
+		sarm[i] = time_stage_armed(&b);
+	}
+	if (b == NULL || pd_owner(b, NULL) != NULL) {
+		fprintf(stderr, "callbench: the batch did not come back\n");
+		return 1;
+	}
+	double md = median(dir, SAMPLES, BLOCK), mp = median(prx, SAMPLES, BLOCK);
+	double ma = median(arm, SAMPLES, BLOCK);
+	double sd = median(sdir, SAMPLES, BLOCK), sp = median(sprx, SAMPLES, BLOCK);
+	double sa = median(sarm, SAMPLES, BLOCK);
+
+	printf("direct_cycles=%.1f proxy_cycles=%.1f overhead_cycles=%.1f\n", md, mp, mp - md);
+	printf("armed_proxy_cycles=%.1f armed_overhead_cycles=%.1f\n", ma, ma - md);
+	printf("stage_direct_cycles=%.1f stage_proxy_cycles=%.1f stage_overhead_cycles=%.1f\n",
+	       sd, sp, sp - sd);
+	printf("stage_armed_proxy_cycles=%.1f stage_armed_overhead_cycles=%.1f\n", sa, sa - sd);
+	printf("recovery_cycles=%.0f\n", recovery(0xdead));
+	printf("recovery_signal_cycles=%.0f\n", recovery(0xbeef));
+	printf("calls_per_variant=%u\n", (unsigned)SAMPLES * BLOCK);
+
+	pd_free(b);
+	pd_domain_destroy(d);
+	return 0;
+}

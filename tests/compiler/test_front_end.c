@@ -1,0 +1,325 @@
+/*
+ * test_front_end.c - unit tests of pdlc's lexer, parser and checker.
+ *
+ * Each test feeds a small .pdl text through parse_source and the semantic
+ * passes and asserts what the AST or the error count must be.  File-driven
+ * tests (tests/pdl/) check the exact diagnostics; these check the data the
+ * passes compute, which diagnostics alone cannot show.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <CUnit/Basic.h>
+
+#include "ast.h"
+#include "diag.h"
+#include "parse_ctx.h"
+#include "sema.h"
+#include "source.h"
+
+/* Parses and checks TEXT (no imports); returns the module, *errors set. */
+static module *check(const char *text, int *errors)
+{
+	diag_reset();
+	module *m = parse_source(source_from_string("test.pdl", text));
+	if (m)
+		sema_check(m);
+	*errors = diag_error_count();
+	return m;
+}
+
+static decl *find_decl(module *m, const char *name)
+{
+	for (decl *d = m->decls; d; d = d->next)
+		if (strcmp(d->name, name) == 0)
+			return d;
+	return NULL;
+}
+
+static void test_empty_module_parses_clean(void)
+{
+	int errors;
+	module *m = check("module empty;", &errors);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	CU_ASSERT_STRING_EQUAL(m->name, "empty");
+	CU_ASSERT_EQUAL(errors, 0);
+	CU_ASSERT_PTR_NULL(m->decls);
+}
+
+static void test_missing_module_line_is_an_error(void)
+{
+	int errors;
+	module *m = check("struct s { u8 a; }", &errors);
+	CU_ASSERT_PTR_NULL(m);
+	CU_ASSERT_EQUAL(errors, 1);
+}
+
+static void test_lexer_locations_count_lines_and_columns(void)
+{
+	int errors;
+	module *m = check("module m;\n\n  struct  point {\n\tu32 x;\n}\n", &errors);
+	CU_ASSERT_EQUAL_FATAL(errors, 0);
+	decl *d = find_decl(m, "point");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	CU_ASSERT_EQUAL(d->at.line, 3);
+	CU_ASSERT_EQUAL(d->at.col, 11);
+	CU_ASSERT_EQUAL(d->u.struct_.fields->at.line, 4);
+	CU_ASSERT_EQUAL(d->u.struct_.fields->at.col, 6);
+}
+
+static void test_lexer_skips_comments_and_reads_hex(void)
+{
+	int errors;
+	module *m = check("module m; /* a\n block */ struct s { // line\n u8[0x10] a; }", &errors);
+	CU_ASSERT_EQUAL_FATAL(errors, 0);
+	type *t = find_decl(m, "s")->u.struct_.fields->type;
+	CU_ASSERT_EQUAL(t->kind, TYPE_ARRAY);
+	CU_ASSERT_EQUAL(t->length, 16);
+}
+
+static void test_integer_literal_overflow_is_reported(void)
+{
+	int errors;
+	/* The lexer reports the overflow and saturates; the array bound check
+	 * then reports the saturated length, at the same place. */
+	check("module m; struct s { u8[99999999999999999999999] a; }", &errors);
+	CU_ASSERT_EQUAL(errors, 2);
+	check("module m; struct s { u8[18446744073709551615] a; }", &errors);
+	CU_ASSERT_EQUAL(errors, 1);
+}
+
+static void test_struct_fields_keep_source_order(void)
+{
+	int errors;
+	module *m = check("module m; struct s { u8 a; u16 b; u32 c; }", &errors);
+	CU_ASSERT_EQUAL_FATAL(errors, 0);
+	field *f = find_decl(m, "s")->u.struct_.fields;
+	CU_ASSERT_STRING_EQUAL(f->name, "a");
+	CU_ASSERT_STRING_EQUAL(f->next->name, "b");
+	CU_ASSERT_STRING_EQUAL(f->next->next->name, "c");
+	CU_ASSERT_PTR_NULL(f->next->next->next);
+}
+
+static void test_parser_recovers_and_reports_every_bad_field(void)
+{
+	int errors;
+	module *m = check("module m; struct s { u8 ; u16 b; u32 = c; u64 d; }", &errors);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	CU_ASSERT_EQUAL(errors, 2);
+}
+
+static void test_types_resolve_to_their_declarations(void)
+{
+	int errors;
+	module *m = check("module m; struct a { u8 x; } struct b { own a? p; shared a q; vec<a> v; a[3] arr; }",
+	                  &errors);
+	CU_ASSERT_EQUAL_FATAL(errors, 0);
+	decl *a = find_decl(m, "a");
+	field *f = find_decl(m, "b")->u.struct_.fields;
+	CU_ASSERT_EQUAL(f->type->kind, TYPE_OWN);
+	CU_ASSERT_TRUE(f->type->nullable);
+	CU_ASSERT_PTR_EQUAL(f->type->elem->decl, a);
+	CU_ASSERT_EQUAL(f->next->type->kind, TYPE_SHARED);
+	CU_ASSERT_FALSE(f->next->type->nullable);
+	CU_ASSERT_PTR_EQUAL(f->next->next->type->elem->decl, a);
+	CU_ASSERT_PTR_EQUAL(f->next->next->next->type->elem->decl, a);
+}
+
+static void test_diamond_lattice_has_join_and_meet_tables(void)
+{
+	int errors;
+	module *m = check("module m; labels d { low < left; low < right; left < high; right < high; }",
+	                  &errors);
+	CU_ASSERT_EQUAL_FATAL(errors, 0);
+	lattice *l = &find_decl(m, "d")->u.labels;
+	/* ids in first-appearance order: low 0, left 1, right 2, high 3 */
+	CU_ASSERT_EQUAL_FATAL(l->n_labels, 4);
+	CU_ASSERT_EQUAL(l->join[1 * 4 + 2], 3);
+	CU_ASSERT_EQUAL(l->meet[1 * 4 + 2], 0);
+	CU_ASSERT_EQUAL(l->join[0 * 4 + 1], 1);
+	CU_ASSERT_EQUAL(l->meet[3 * 4 + 2], 2);
+	CU_ASSERT_EQUAL(l->bottom, 0);
+	CU_ASSERT_EQUAL(l->top, 3);
+	CU_ASSERT_EQUAL(l->above[0], 0xf);
+	CU_ASSERT_EQUAL(l->above[1], 0x2 | 0x8);
+}
+
+static void test_order_without_join_is_not_a_lattice(void)
+{
+	int errors;
+	check("module m; labels conf { public < internal; internal < secret; internal < audit; }",
+	      &errors);
+	CU_ASSERT_EQUAL(errors, 1);
+}
+
+static void test_order_with_cycle_is_not_a_lattice(void)
+{
+	int errors;
+	check("module m; labels c { a < b; b < a; }", &errors);
+	CU_ASSERT_EQUAL(errors, 1);
+}
+
+static void test_powerset_labels_are_bit_sets(void)
+{
+	int errors;
+	module *m = check("module m; labels t = powerset { alice, bob, carol };"
+	                  "sink s @{alice, carol};", &errors);
+	CU_ASSERT_EQUAL_FATAL(errors, 0);
+	lattice *l = &find_decl(m, "t")->u.labels;
+	CU_ASSERT_EQUAL(l->n_labels, 8);
+	CU_ASSERT_EQUAL(l->top, 7);
+	label_ref *bound = find_decl(m, "s")->u.sink.bound;
+	CU_ASSERT_PTR_EQUAL(bound->lattice, l);
+	CU_ASSERT_EQUAL(bound->id, 5);
+}
+
+static const char stage_prelude[] =
+	"module std; opaque batch = \"pd_batch\";"
+	"interface stage { move batch process(move batch b); }"
+	"domain d : stage { }";
+
+static void test_pipeline_order_follows_edges_not_declarations(void)
+{
+	char text[512];
+	int errors;
+	snprintf(text, sizeof(text), "%s pipeline p { stage b : d; stage a : d; stage c : d;"
+	         "rx -> a -> b; b -> c -> tx; }", stage_prelude);
+	module *m = check(text, &errors);
+	CU_ASSERT_EQUAL_FATAL(errors, 0);
+	pipeline_decl *p = &find_decl(m, "p")->u.pipeline;
+	CU_ASSERT_EQUAL_FATAL(p->n_order, 3);
+	CU_ASSERT_STRING_EQUAL(p->order[0]->name, "a");
+	CU_ASSERT_STRING_EQUAL(p->order[1]->name, "b");
+	CU_ASSERT_STRING_EQUAL(p->order[2]->name, "c");
+}
+
+static void test_pipeline_cycle_is_rejected(void)
+{
+	char text[512];
+	int errors;
+	snprintf(text, sizeof(text), "%s pipeline p { stage a : d; stage b : d;"
+	         "rx -> a -> b -> a; b -> tx; }", stage_prelude);
+	module *m = check(text, &errors);
+	CU_ASSERT_EQUAL(errors, 1);
+	CU_ASSERT_EQUAL(find_decl(m, "p")->u.pipeline.n_order, 0);
+}
+
+static void test_edge_out_of_tx_is_rejected(void)
+{
+	char text[512];
+	int errors;
+	snprintf(text, sizeof(text), "%s pipeline p { stage a : d; rx -> a -> tx; tx -> a; }",
+	         stage_prelude);
+	check(text, &errors);
+	CU_ASSERT_EQUAL(errors, 1);
+}
+
+static void test_struct_containing_itself_by_value_is_rejected(void)
+{
+	int errors;
+	check("module m; struct a { b x; } struct b { a[2] y; }", &errors);
+	CU_ASSERT_EQUAL(errors, 1);
+}
+
+static void test_struct_containing_itself_through_own_is_fine(void)
+{
+	int errors;
+	check("module m; struct node { own node? next; shared node? peer; vec<node> kids; }", &errors);
+	CU_ASSERT_EQUAL(errors, 0);
+}
+
+static void test_move_of_scalar_is_rejected_and_of_struct_accepted(void)
+{
+	int errors;
+	check("module m; struct s { u8 a; } interface i { void f(move u32 x); }", &errors);
+	CU_ASSERT_EQUAL(errors, 1);
+	check("module m; struct s { u8 a; } interface i { void f(move s x); move s g(); }", &errors);
+	CU_ASSERT_EQUAL(errors, 0);
+}
+
+static void test_label_on_rref_is_rejected(void)
+{
+	int errors;
+	check("module m; labels l { lo < hi; } interface j { void g(); }"
+	      "interface i { void f(rref<j> r @hi); }", &errors);
+	CU_ASSERT_EQUAL(errors, 1);
+	check("module m; labels l { lo < hi; } interface j { void g(); }"
+	      "interface i { u32 f(rref<j> r, u32 x @hi) @lo; }", &errors);
+	CU_ASSERT_EQUAL(errors, 0);
+}
+
+static void test_duplicate_definition_is_one_error(void)
+{
+	int errors;
+	check("module m; struct a { u8 x; } interface a { void f(); }", &errors);
+	CU_ASSERT_EQUAL(errors, 1);
+}
+
+static void test_domain_settings_are_recorded(void)
+{
+	int errors;
+	module *m = check("module m; labels l { lo < hi; } struct st { u8 x; }"
+	                  "interface i { void f(); }"
+	                  "domain d : i { state st; on_fault restore; checkpoint every 64 batches;"
+	                  "clearance hi; declassify hi -> lo; quota 16 MiB; }", &errors);
+	CU_ASSERT_EQUAL_FATAL(errors, 0);
+	domain_decl *d = &find_decl(m, "d")->u.domain;
+	CU_ASSERT_EQUAL(d->policy, RECOVER_RESTORE);
+	CU_ASSERT_EQUAL(d->checkpoint_every, 64);
+	CU_ASSERT_EQUAL(d->quota_bytes, 16u << 20);
+	CU_ASSERT_EQUAL(d->clearance->id, 1);
+	CU_ASSERT_EQUAL(d->declassify->from->id, 1);
+	CU_ASSERT_EQUAL(d->declassify->to->id, 0);
+	CU_ASSERT_PTR_EQUAL(d->iface, find_decl(m, "i"));
+}
+
+static void test_restore_without_checkpoint_is_rejected(void)
+{
+	int errors;
+	check("module m; struct st { u8 x; } interface i { void f(); }"
+	      "domain d : i { state st; on_fault restore; }", &errors);
+	CU_ASSERT_EQUAL(errors, 1);
+}
+
+int main(void)
+{
+	static const struct {
+		const char *name;
+		CU_TestFunc fn;
+	} tests[] = {
+#define T(fn) { #fn, fn }
+		T(test_empty_module_parses_clean),
+		T(test_missing_module_line_is_an_error),
+		T(test_lexer_locations_count_lines_and_columns),
+		T(test_lexer_skips_comments_and_reads_hex),
+		T(test_integer_literal_overflow_is_reported),
+		T(test_struct_fields_keep_source_order),
+		T(test_parser_recovers_and_reports_every_bad_field),
+		T(test_types_resolve_to_their_declarations),
+		T(test_diamond_lattice_has_join_and_meet_tables),
+		T(test_order_without_join_is_not_a_lattice),
+		T(test_order_with_cycle_is_not_a_lattice),
+		T(test_powerset_labels_are_bit_sets),
+		T(test_pipeline_order_follows_edges_not_declarations),
+		T(test_pipeline_cycle_is_rejected),
+		T(test_edge_out_of_tx_is_rejected),
+		T(test_struct_containing_itself_by_value_is_rejected),
+		T(test_struct_containing_itself_through_own_is_fine),
+		T(test_move_of_scalar_is_rejected_and_of_struct_accepted),
+		T(test_label_on_rref_is_rejected),
+		T(test_duplicate_definition_is_one_error),
+		T(test_domain_settings_are_recorded),
+		T(test_restore_without_checkpoint_is_rejected),
+#undef T
+	};
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	CU_pSuite suite = CU_add_suite("pdlc front end", NULL, NULL);
+	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
+		CU_add_test(suite, tests[i].name, tests[i].fn);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	int failed = (int)CU_get_number_of_failures();
+	CU_cleanup_registry();
+	return failed ? 1 : 0;
+}

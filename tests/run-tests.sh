@@ -1,0 +1,43 @@
+#!/bin/bash
+# Runs every test program and script given, in order, and ends with one line
+# "N passed, N failed".  A CUnit program counts as the tests it ran (read off
+# its run summary); any other program or script counts as one test that
+# passes when it exits 0.  Exits 1 when anything failed.
+set -u
+passed=0
+failed=0
+failures=()
+
+for t in "$@"; do
+	log=$(mktemp)
+	start=$(date +%s)
+	"./$t" >"$log" 2>&1
+	rc=$?
+	secs=$(( $(date +%s) - start ))
+	# CUnit's summary row: "tests  TOTAL  RAN  PASSED  FAILED  INACTIVE"
+	row=$(awk '$1 == "tests" && NF == 6 { print $4, $5 }' "$log" | tail -n 1)
+	if [ -n "$row" ]; then
+		read -r p f <<<"$row"
+		if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+	elif [ "$rc" -eq 0 ]; then
+		p=1 f=0
+	else
+		p=0 f=1
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	if [ "$f" -ne 0 ]; then
+		failures+=("$t")
+		echo "FAIL $t (exit $rc, ${secs}s)"
+		sed 's/^/    /' "$log" | tail -n 60
+	else
+		echo "ok   $t ($p passed, ${secs}s)"
+	fi
+	rm -f "$log"
+done
+
+if [ "${#failures[@]}" -ne 0 ]; then
+	echo "failed: ${failures[*]}"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
