@@ -175,6 +175,7 @@ typedef struct domain_decl {
 	declassify *declassify;
 	uint64_t quota_bytes;           /* 0 when not given */
 	loc quota_at;
+	struct stage *emits;            /* `emits SINK;`: name in domain_name, sink in domain */
 	/* resolved */
 	struct decl *iface;
 } domain_decl;
@@ -217,6 +218,7 @@ typedef struct decl {
 	int mark;                       /* scratch for graph walks in sema */
 	const void *flow_graph;         /* sema_flow.c: the pass flow_index is valid for */
 	uint32_t flow_index;            /* a struct's node, or a domain's label */
+	int savable;                    /* emit_checkpoint.c: can it be checkpointed */
 	union {
 		lattice labels;
 		struct {

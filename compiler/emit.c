@@ -37,12 +37,12 @@ static void header_prologue(emit_ctx *e)
 	guard_name(h, e->mod);
 	fputs("\n#define ", h);
 	guard_name(h, e->mod);
-	fputs("\n\n#include <stdbool.h>\n#include <stdint.h>\n\n", h);
+	fputs("\n\n#include <stdbool.h>\n#include <stdint.h>\n#include <string.h>\n\n", h);
 	fputs("#include \"pd_format.h\"\n", h);
 	fprintf(h, "#if PD_FORMAT_VERSION != %d\n", PDLC_FORMAT_VERSION);
 	fprintf(h, "#error \"%s.pdl.h was generated for libpd format %d: regenerate it with the "
 	        "pdlc of this libpd\"\n#endif\n\n", e->stem, PDLC_FORMAT_VERSION);
-	fputs("#include \"pd.h\"\n#include \"pd_data.h\"\n#include \"pd_lattice.h\"\n#include \"pd_wiring.h\"\n", h);
+	fputs("#include \"pd.h\"\n#include \"pd_data.h\"\n#include \"pd_lattice.h\"\n#include \"pd_wiring.h\"\n#include \"pd_ckpt.h\"\n", h);
 	for (import *imp = e->mod->imports; imp; imp = imp->next)
 		fprintf(h, "#include \"%s.h\"\n", imp->path);
 	fputs("\n", h);
@@ -102,6 +102,7 @@ int emit_module(module *m, const char *outdir, const char *stem)
 	source_prologue(&e);
 	emit_labels(&e);
 	emit_types(&e);
+	emit_checkpoint(&e);
 	emit_interfaces(&e);
 	emit_wiring(&e);
 	header_epilogue(&e);

@@ -26,6 +26,9 @@ int emit_module(module *m, const char *outdir, const char *stem);
 /* The artefacts, in the order they appear in the output. */
 void emit_labels(emit_ctx *e);
 void emit_types(emit_ctx *e);
+void emit_checkpoint(emit_ctx *e);
+/* emit_checkpoint.c: can D be checkpointed (it reaches no opaque object)? */
+bool struct_savable(decl *d);
 void emit_interfaces(emit_ctx *e);
 void emit_wiring(emit_ctx *e);
 
@@ -36,6 +39,8 @@ const char *c_type(const module *m, const type *t); /* the C type of a value of 
 const char *c_mangle(const module *m, const type *t); /* T inside a generated name, in M */
 /* A field or parameter declaration "TYPE NAME" (arrays as NAME[N]). */
 const char *c_decl(const module *m, const type *t, const char *name);
-int method_count(const decl *iface);                /* including inherited ones */
+int method_count(const decl *iface);
+/* A label as a C constant expression (an enum name, or atoms or'ed). */
+const char *c_label(const lattice *l, uint32_t id);                /* including inherited ones */
 
 #endif /* PDLC_EMIT_H */

@@ -11,6 +11,8 @@
  */
 #include "emit.h"
 
+#include <string.h>
+
 /* Scalars and rrefs travel by value; everything else by pointer. */
 static bool by_value(const type *t)
 {
@@ -78,6 +80,78 @@ static void emit_ops_table(emit_ctx *e, const decl *d)
 	}
 }
 
+/* The lattice a label or a labeled<T> belongs to, or NULL. */
+static const lattice *label_lattice(const label_ref *r, const type *t)
+{
+	if (r && r->lattice)
+		return r->lattice;
+	return t && t->kind == TYPE_LABELED ? t->lattice : NULL;
+}
+
+static uint32_t static_join(const lattice *l, uint32_t a, uint32_t b)
+{
+	return l->is_powerset ? a | b : l->join[a * l->n_labels + b];
+}
+
+/* The arguments' labels as a C expression in one lattice: the declared
+ * labels joined here, by pdlc, and the run-time labels of labeled<T>
+ * arguments joined by the generated code.  Labels of a lattice other than
+ * the first one met are not carried: a call moves labels within one. */
+static const char *args_label(const method *f, const lattice **lat)
+{
+	*lat = NULL;
+	for (const param *p = f->params; p && !*lat; p = p->next)
+		*lat = label_lattice(p->label, p->type);
+	if (*lat == NULL)
+		return "0";
+	uint32_t fixed = (*lat)->bottom;
+	for (const param *p = f->params; p; p = p->next)
+		if (p->label && p->label->lattice == *lat)
+			fixed = static_join(*lat, fixed, p->label->id);
+	const char *expr = NULL;
+	for (const param *p = f->params; p; p = p->next)
+		if (p->type->kind == TYPE_LABELED && p->type->lattice == *lat)
+			expr = expr ? ast_printf("%s_join(%s, %s->label)", c_name((*lat)->decl), expr, p->name)
+			            : ast_printf("%s->label", p->name);
+	if (expr == NULL)
+		return c_label(*lat, fixed);
+	if (fixed == (*lat)->bottom)
+		return expr;
+	return ast_printf("%s_join(%s, %s)", c_name((*lat)->decl), c_label(*lat, fixed), expr);
+}
+
+/* The result's label, likewise: declared, and a labeled<T> result's own. */
+static const char *result_label(const method *f, const lattice **lat)
+{
+	*lat = f->result ? label_lattice(f->result_label, f->result) : NULL;
+	if (*lat == NULL)
+		return "0";
+	uint32_t fixed = f->result_label && f->result_label->lattice == *lat ? f->result_label->id
+	                                                                     : (*lat)->bottom;
+	if (f->result->kind == TYPE_LABELED && f->result->lattice == *lat)
+		return fixed == (*lat)->bottom ? "result->label"
+		       : ast_printf("%s_join(%s, result->label)", c_name((*lat)->decl), c_label(*lat, fixed));
+	return c_label(*lat, fixed);
+}
+
+static const char *lattice_ref(const lattice *l)
+{
+	return l ? ast_printf("&%s_lattice", c_name(l->decl)) : "NULL";
+}
+
+/* The caller's buffer a `bytes` or `labeled<bytes>` result is copied into,
+ * as a C expression of type pd_bytes, or NULL for other results. */
+static const char *result_buffer(const method *f)
+{
+	if (!f->result || f->result_moves)
+		return NULL;
+	if (f->result->kind == TYPE_BYTES)
+		return "*result";
+	if (f->result->kind == TYPE_LABELED && f->result->elem && f->result->elem->kind == TYPE_BYTES)
+		return "result->value";
+	return NULL;
+}
+
 /* Gives back the moved arguments before P, newest first, on a refused move. */
 static void emit_move_rollback(FILE *h, const method *f, const param *upto)
 {
@@ -97,12 +171,16 @@ static void emit_proxy(emit_ctx *e, const decl *d, const method *f)
 {
 	FILE *h = e->h;
 	const char *name = c_name(d);
-	fprintf(h, "static inline int %s_%s(pd_rref rref", name, f->name);
+	fprintf(h, "PD_PROXY int %s_%s(pd_rref rref", name, f->name);
 	emit_params(e, h, f, true);
 	fputs(")\n{\n\tpd_call call;\n", h);
 	fprintf(h, "\tint rc = pd_call_enter(&call, rref, %s);\n", c_upper(d->module->name, d->name, f->name));
 	fputs("\tif (rc < 0)\n\t\treturn rc;\n", h);
 	fprintf(h, "\tconst %s_ops *ops = call.ops;\n", name);
+	const lattice *in_lat;
+	const char *in_label = args_label(f, &in_lat);
+	fprintf(h, "\trc = pd_call_flow_in(&call, %s, %s);\n", lattice_ref(in_lat), in_label);
+	fputs("\tif (rc < 0) {\n\t\tpd_call_leave(&call);\n\t\treturn rc;\n\t}\n", h);
 
 	bool moves = false;
 	for (const param *p = f->params; p; p = p->next) {
@@ -121,6 +199,13 @@ static void emit_proxy(emit_ctx *e, const decl *d, const method *f)
 	if (f->result && f->result_moves)
 		fprintf(h, "\t%s = NULL;\n", c_decl(e->mod, f->result, "*out"));
 
+	/* A bytes result is written into the caller's buffer: remember it, so
+	 * that a withheld result wipes what the callee already copied there
+	 * (the callee may have changed data and len: the saved ones count). */
+	const char *buf = result_buffer(f);
+	if (buf)
+		fprintf(h, "\tpd_bytes result_buf = %s;\n", buf);
+
 	/* PD_CALL_VIA returns -PD_EFAULT when the callee faulted (and has been
 	 * recovered by then). */
 	fprintf(h, "\trc = PD_CALL_VIA(&call, ops->%s)(call.self", f->name);
@@ -129,10 +214,28 @@ static void emit_proxy(emit_ctx *e, const decl *d, const method *f)
 	if (f->result)
 		fputs(f->result_moves ? ", &out" : ", result", h);
 	fputs(");\n", h);
+	/* The result travels back under the callee's label; a caller that may
+	 * not hold it does not get it. */
+	const lattice *out_lat;
+	const char *out_label = result_label(f, &out_lat);
 	if (f->result && f->result_moves) {
+		fprintf(h, "\tif (rc >= 0)\n\t\trc = pd_call_flow_out(&call, %s, %s);\n",
+		        lattice_ref(out_lat), out_label);
 		fputs("\tif (rc >= 0)\n\t\trc = pd_move_out(&call, out);\n", h);
 		fputs("\tpd_call_leave(&call);\n\tif (rc >= 0)\n\t\t*result = out;\n\treturn rc;\n}\n\n", h);
+	} else if (f->result) {
+		if (buf)
+			fprintf(h, "\tif (rc >= 0 && (rc = pd_call_flow_out(&call, %s, %s)) < 0) {\n"
+			        "\t\tif (result_buf.data)\n"
+			        "\t\t\tmemset(result_buf.data, 0, result_buf.len);\n"
+			        "\t\tmemset(result, 0, sizeof(*result));\n\t}\n",
+			        lattice_ref(out_lat), out_label);
+		else
+			fprintf(h, "\tif (rc >= 0 && (rc = pd_call_flow_out(&call, %s, %s)) < 0)\n"
+			        "\t\tmemset(result, 0, sizeof(*result));\n", lattice_ref(out_lat), out_label);
+		fputs("\tpd_call_leave(&call);\n\treturn rc;\n}\n\n", h);
 	} else {
+		fputs("\tif (rc >= 0)\n\t\trc = pd_call_flow_out(&call, NULL, 0);\n", h);
 		fputs("\tpd_call_leave(&call);\n\treturn rc;\n}\n\n", h);
 	}
 }

@@ -100,3 +100,20 @@ const char *c_decl(const module *m, const type *t, const char *name)
 		return fmt("%s%s%s[%llu]", ty, sep, name, (unsigned long long)t->length);
 	return fmt("%s%s%s", ty, sep, name);
 }
+
+const char *c_label(const lattice *l, uint32_t id)
+{
+	const char *mod = l->decl->module->name, *lat = l->decl->name;
+	if (!l->is_powerset)
+		return c_upper(mod, lat, l->label_names[id]);
+	if (id == 0)
+		return c_upper(mod, lat, "bottom");
+	if (id == l->top && l->n_names > 1)
+		return c_upper(mod, lat, "top");
+	const char *s = NULL;
+	for (uint32_t i = 0; i < l->n_names; i++)
+		if (id >> i & 1)
+			s = s ? fmt("%s | %s", s, c_upper(mod, lat, l->label_names[i]))
+			      : c_upper(mod, lat, l->label_names[i]);
+	return s;
+}

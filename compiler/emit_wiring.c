@@ -12,6 +12,70 @@
 
 #include "symtab.h"
 
+static const lattice *type_lattice(const type *t, int depth)
+{
+	for (; t && depth < 8; t = t->elem) {
+		if (t->kind == TYPE_LABELED && t->lattice)
+			return t->lattice;
+		if (t->kind == TYPE_NAMED && t->decl && t->decl->kind == DECL_STRUCT)
+			for (const field *f = t->decl->u.struct_.fields; f; f = f->next) {
+				if (f->label && f->label->lattice)
+					return f->label->lattice;
+				const lattice *l = type_lattice(f->type, depth + 1);
+				if (l)
+					return l;
+			}
+	}
+	return NULL;
+}
+
+/* The lattice a domain's floating label lives in: its clearance's, else the
+ * first label its declaration mentions (interface, then state); NULL when
+ * it mentions none, and then the domain carries no label at all. */
+static const lattice *domain_lattice(const decl *d)
+{
+	const domain_decl *dd = &d->u.domain;
+	if (dd->clearance && dd->clearance->lattice)
+		return dd->clearance->lattice;
+	if (dd->declassify && dd->declassify->from->lattice)
+		return dd->declassify->from->lattice;
+	int hops = 0;
+	for (const decl *i = dd->iface; i && hops < 1000; i = i->u.iface.base, hops++)
+		for (const method *f = i->u.iface.methods; f; f = f->next) {
+			if (f->result_label && f->result_label->lattice)
+				return f->result_label->lattice;
+			const lattice *l = type_lattice(f->result, 0);
+			for (const param *p = f->params; p && !l; p = p->next)
+				l = p->label && p->label->lattice ? p->label->lattice : type_lattice(p->type, 0);
+			if (l)
+				return l;
+		}
+	return type_lattice(dd->state, 0);
+}
+
+/* The domain's state can be checkpointed: a struct pdlc saves. */
+static const decl *checkpointed_state(const decl *d)
+{
+	const domain_decl *dd = &d->u.domain;
+	if (dd->checkpoint_every == 0 || dd->state == NULL || dd->state->kind != TYPE_NAMED)
+		return NULL;
+	decl *s = dd->state->decl;
+	return s && s->kind == DECL_STRUCT && struct_savable(s) ? s : NULL;
+}
+
+/* The functions libpd calls to take and reload a checkpoint of the state. */
+static void emit_state_io(emit_ctx *e, const decl *d, const decl *st)
+{
+	FILE *c = e->c;
+	const char *n = c_name(d), *t = c_name(st);
+	fprintf(c, "\nstatic int %s_save_state(const void *state, void **image, size_t *len)\n{\n"
+	        "\treturn %s_checkpoint(state, image, len);\n}\n", n, t);
+	fprintf(c, "\n/* Into the state a fresh init just built: empty it, then load. */\n");
+	fprintf(c, "static int %s_load_state(const void *image, size_t len, void *state)\n{\n"
+	        "\t%s_free(state);\n\tmemset(state, 0, sizeof(%s));\n"
+	        "\treturn %s_restore(image, len, NULL, state);\n}\n", n, t, t, t);
+}
+
 static void emit_domain(emit_ctx *e, const decl *d)
 {
 	const domain_decl *dd = &d->u.domain;
@@ -24,12 +88,36 @@ static void emit_domain(emit_ctx *e, const decl *d)
 	fprintf(e->h, "extern const pd_domain_spec %s_domain;\n\n", name);
 
 	FILE *c = e->c;
+	const lattice *lat = domain_lattice(d);
+	uint32_t n_rules = 0;
+	for (const declassify *dc = dd->declassify; dc; dc = dc->next)
+		n_rules += lat && dc->from->lattice == lat && dc->to->lattice == lat;
+	if (n_rules) {
+		fprintf(c, "\n/* declassify FROM -> TO, as declared */\n");
+		fprintf(c, "static const pd_declassify_rule %s_declassify[%u] = {\n", name, n_rules);
+		for (const declassify *dc = dd->declassify; dc; dc = dc->next)
+			if (dc->from->lattice == lat && dc->to->lattice == lat)
+				fprintf(c, "\t{ %s, %s },\n", c_label(lat, dc->from->id), c_label(lat, dc->to->id));
+		fputs("};\n", c);
+	}
+	const decl *state = checkpointed_state(d);
+	if (state)
+		emit_state_io(e, d, state);
 	fprintf(c, "\nconst pd_domain_spec %s_domain = {\n", name);
 	fprintf(c, "\t.name = \"%s.%s\",\n", d->module->name, d->name);
 	fprintf(c, "\t.init = %s_init,\n", name);
 	fprintf(c, "\t.policy = %s,\n", dd->policy == RECOVER_RESTORE ? "PD_RECOVER_RESTORE" : "PD_RECOVER_RESET");
 	fprintf(c, "\t.quota_bytes = %llu,\n", (unsigned long long)dd->quota_bytes);
 	fprintf(c, "\t.checkpoint_every = %llu,\n", (unsigned long long)dd->checkpoint_every);
+	if (lat) {
+		fprintf(c, "\t.lattice = &%s_lattice,\n", c_name(lat->decl));
+		fprintf(c, "\t.clearance = %s,\n", c_label(lat, dd->clearance && dd->clearance->lattice == lat
+		                                               ? dd->clearance->id : lat->top));
+	}
+	if (n_rules)
+		fprintf(c, "\t.declassify = %s_declassify,\n\t.n_declassify = %u,\n", name, n_rules);
+	if (state)
+		fprintf(c, "\t.save_state = %s_save_state,\n\t.load_state = %s_load_state,\n", name, name);
 	fputs("};\n", c);
 }
 
@@ -122,8 +210,26 @@ static void emit_pipeline(emit_ctx *e, const decl *p)
 	        map.n_sinks ? ast_printf("%s_sinks", name) : "NULL");
 }
 
+/* A sink's counters change at run time, so it is data, not a constant; the
+ * program sets its writer before the first write. */
+static void emit_sink(emit_ctx *e, const decl *d)
+{
+	const label_ref *b = d->u.sink.bound;
+	if (b == NULL || b->lattice == NULL)
+		return;
+	fprintf(e->h, "/* sink %s, bounded by %s: write with pd_sink_write(&%s_sink, ...) */\n",
+	        d->name, b->name ? b->name : "a set", c_name(d));
+	fprintf(e->h, "extern pd_sink %s_sink;\n\n", c_name(d));
+	fprintf(e->c, "\npd_sink %s_sink = {\n\t.name = \"%s.%s\",\n\t.lattice = &%s_lattice,\n"
+	        "\t.bound = %s,\n};\n", c_name(d), d->module->name, d->name, c_name(b->lattice->decl),
+	        c_label(b->lattice, b->id));
+}
+
 void emit_wiring(emit_ctx *e)
 {
+	for (decl *d = e->mod->decls; d; d = d->next)
+		if (d->kind == DECL_SINK)
+			emit_sink(e, d);
 	for (decl *d = e->mod->decls; d; d = d->next)
 		if (d->kind == DECL_DOMAIN)
 			emit_domain(e, d);

@@ -147,7 +147,7 @@ static uint64_t quota_bytes(parse_ctx *ctx, uint64_t n, loc n_at, const char *un
 %token ON_FAULT "'on_fault'" CHECKPOINT "'checkpoint'" CLEARANCE "'clearance'"
 %token DECLASSIFY "'declassify'" QUOTA "'quota'" MOVE "'move'" INOUT "'inout'"
 %token VOID "'void'" OWN "'own'" SHARED "'shared'" VEC "'vec'" LABELED "'labeled'"
-%token RREF "'rref'" BYTES "'bytes'" ARROW "'->'"
+%token RREF "'rref'" BYTES "'bytes'" ARROW "'->'" EMITS "'emits'"
 
 %type <type> type base_type
 %type <field> fields field
@@ -493,6 +493,17 @@ domain_item
 			while (*tail)
 				tail = &(*tail)->next;
 			*tail = dc;
+		}
+	| EMITS qname ';'
+		{
+			stage *s = AST_NEW(stage);      /* a name and its place, resolved to a sink */
+			s->at = L(@2);
+			s->domain_qualifier = $2.qualifier;
+			s->domain_name = $2.name;
+			stage **tail = &ctx->open_domain->emits;
+			while (*tail)
+				tail = &(*tail)->next;
+			*tail = s;
 		}
 	| QUOTA INT IDENT ';'
 		{

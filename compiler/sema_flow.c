@@ -423,9 +423,53 @@ static void check_pipeline(decl *p)
 	}
 }
 
+/* A domain that declares `emits SINK;` writes to the sink whatever it holds,
+ * after its clearance and declassification: that must be below the bound. */
+static void check_emits(decl *dom)
+{
+	const domain_decl *dd = &dom->u.domain;
+	for (const stage *e = dd->emits; e; e = e->next) {
+		const decl *sink = e->domain;
+		const label_ref *bound = sink ? sink->u.sink.bound : NULL;
+		if (bound == NULL || bound->lattice == NULL || bound->lattice->n_labels == 0)
+			continue;
+		const lattice *l = bound->lattice;
+		flow_graph *g = AST_NEW(flow_graph);
+		g->l = l;
+		uint32_t held = domain_label(g, dom);
+		if (dd->clearance && dd->clearance->lattice == l)
+			held = meet(l, held, dd->clearance->id);
+		uint32_t out = held;
+		const declassify *used = NULL;
+		for (const declassify *dc = dd->declassify; dc && !used; dc = dc->next)
+			if (dc->from->lattice == l && dc->to->lattice == l && leq(l, held, dc->from->id)) {
+				out = dc->to->id;
+				used = dc;
+			}
+		if (leq(l, out, bound->id))
+			continue;
+		diag_error(e->at, "'%s' can reach sink '%s', whose bound is '%s'", label_name(l, out),
+		           sink->name, label_name(l, bound->id));
+		domain_sources sources = { 0 };
+		domain_local_sources(&sources, l, dom);
+		for (uint32_t i = 0; i < sources.n; i++)
+			if (!leq(l, sources.items[i].label, bound->id)) {
+				diag_note(sources.items[i].at, "%s '%s' in domain '%s'", sources.items[i].why,
+				          label_name(l, sources.items[i].label), dom->name);
+				break;
+			}
+		diag_note(e->at, "domain '%s' emits what it holds to sink '%s'%s", dom->name, sink->name,
+		          used ? "" : " (it declares no declassification that applies)");
+		diag_note(bound->at, "sink '%s' is bounded by '%s' here", sink->name,
+		          label_name(l, bound->id));
+	}
+}
+
 void sema_check_flows(module *m)
 {
 	for (decl *d = m->decls; d; d = d->next)
 		if (d->kind == DECL_PIPELINE)
 			check_pipeline(d);
+		else if (d->kind == DECL_DOMAIN)
+			check_emits(d);
 }

@@ -369,6 +369,23 @@ static void check_interface(module *m, decl *d)
 
 /* ---- domains and sinks ---- */
 
+/* The first opaque type a struct reaches through its fields, or NULL. */
+static const decl *reaches_opaque(const decl *d, symtab *seen)
+{
+	if (symtab_insert(seen, ast_printf("%s.%s", d->module->name, d->name), (void *)d))
+		return NULL;
+	for (const field *f = d->u.struct_.fields; f; f = f->next)
+		for (const type *t = f->type; t; t = t->elem)
+			if (t->kind == TYPE_NAMED && t->decl) {
+				if (t->decl->kind == DECL_OPAQUE)
+					return t->decl;
+				const decl *o = reaches_opaque(t->decl, seen);
+				if (o)
+					return o;
+			}
+	return NULL;
+}
+
 static void check_domain(module *m, decl *d)
 {
 	domain_decl *dd = &d->u.domain;
@@ -383,9 +400,25 @@ static void check_domain(module *m, decl *d)
 		diag_error(dd->state->at, "a domain's state is a struct, not '%s'", type_str(dd->state));
 	if (dd->checkpoint_every && dd->state == NULL)
 		diag_error(dd->checkpoint_at, "'checkpoint' needs a 'state' to save");
+	else if (dd->checkpoint_every && dd->state->kind == TYPE_NAMED && dd->state->decl &&
+	         dd->state->decl->kind == DECL_STRUCT) {
+		const decl *opaque = reaches_opaque(dd->state->decl, symtab_new());
+		if (opaque) {
+			diag_error(dd->checkpoint_at, "the state '%s' holds opaque '%s', which pdlc cannot "
+			           "checkpoint", dd->state->decl->name, opaque->name);
+			diag_note(opaque->at, "'%s' is declared here", opaque->name);
+		}
+	}
 	if (dd->policy == RECOVER_RESTORE && dd->checkpoint_every == 0)
 		diag_error(dd->policy_at, "'on_fault restore' needs 'checkpoint every N batches'");
 
+	for (stage *e = dd->emits; e; e = e->next) {
+		decl *s = sema_lookup(m, e->domain_qualifier, e->domain_name, e->at, "sink");
+		if (s && s->kind != DECL_SINK)
+			sema_wrong_kind(e->at, s, "a sink");
+		else
+			e->domain = s;
+	}
 	sema_resolve_label(m, dd->clearance);
 	for (declassify *dc = dd->declassify; dc; dc = dc->next) {
 		if (!sema_resolve_label(m, dc->from) || !sema_resolve_label(m, dc->to))

@@ -8,6 +8,6 @@
 
 /* Must equal PD_FORMAT_VERSION in runtime/pd_format.h; the generated headers
  * check it, so a generated tree and a libpd of different formats never mix. */
-#define PDLC_FORMAT_VERSION 1
+#define PDLC_FORMAT_VERSION 2
 
 #endif /* PDLC_VERSION_H */

@@ -7,16 +7,18 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "pd_format.h"
-#if PD_FORMAT_VERSION != 1
-#error "demo.pdl.h was generated for libpd format 1: regenerate it with the pdlc of this libpd"
+#if PD_FORMAT_VERSION != 2
+#error "demo.pdl.h was generated for libpd format 2: regenerate it with the pdlc of this libpd"
 #endif
 
 #include "pd.h"
 #include "pd_data.h"
 #include "pd_lattice.h"
 #include "pd_wiring.h"
+#include "pd_ckpt.h"
 #include "std/packet.pdl.h"
 #include "firewall.pdl.h"
 #include "maglev.pdl.h"

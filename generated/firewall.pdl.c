@@ -4,10 +4,434 @@
  */
 #include "firewall.pdl.h"
 
+/* vec<T> helpers, used by the struct functions below */
+static void firewall_vec_shared_rule_save(pd_ckpt_writer *w, const firewall_vec_shared_rule *v);
+static int firewall_vec_shared_rule_load(pd_ckpt_reader *r, firewall_vec_shared_rule *v);
+static void firewall_vec_shared_rule_free(firewall_vec_shared_rule *v);
+static bool firewall_vec_shared_rule_equal(pd_eq_ctx *c, const firewall_vec_shared_rule *a, const firewall_vec_shared_rule *b);
+
+static void firewall_vec_shared_rule_save(pd_ckpt_writer *w, const firewall_vec_shared_rule *v)
+{
+	pd_ckpt_put_count(w, v->len);
+	for (uint32_t i = 0; i < v->len; i++) {
+		if (pd_ckpt_put_shared(w, v->items[i]))
+			firewall_rule_save(w, v->items[i]);
+	}
+}
+
+static int firewall_vec_shared_rule_load(pd_ckpt_reader *r, firewall_vec_shared_rule *v)
+{
+	uint32_t n;
+	void *items;
+	int rc = pd_ckpt_get_count(r, &n, 1);
+	if (rc == 0)
+		rc = pd_ckpt_alloc_array(r, n, sizeof(v->items[0]), NULL, &items);
+	if (rc < 0)
+		return rc;
+	v->items = items;	/* zeroed, so free can walk it */
+	v->len = v->cap = n;
+	for (uint32_t i = 0; i < n; i++) {
+		if ((rc = firewall_rule_load_shared(r, &v->items[i])) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static void firewall_vec_shared_rule_free(firewall_vec_shared_rule *v)
+{
+	for (uint32_t i = 0; i < v->len; i++) {
+		pd_shared_release(v->items[i]);
+		v->items[i] = NULL;
+	}
+	pd_free(v->items);
+	v->items = NULL;
+	v->len = v->cap = 0;
+}
+
+static bool firewall_vec_shared_rule_equal(pd_eq_ctx *c, const firewall_vec_shared_rule *a, const firewall_vec_shared_rule *b)
+{
+	if (a->len != b->len)
+		return false;
+	for (uint32_t i = 0; i < a->len; i++) {
+		switch (pd_eq_shared(c, a->items[i], b->items[i])) {
+		case -1:
+			return false;
+		case 1:
+			if (!firewall_rule_equal(c, a->items[i], b->items[i]))
+				return false;
+		}
+	}
+	return true;
+}
+
+/* ---- rule ---- */
+
+static void firewall_rule_destroy(void *obj)
+{
+	firewall_rule_free(obj);
+}
+
+const pd_kind firewall_rule_kind = { .name = "firewall.rule", .destroy = firewall_rule_destroy };
+
+void firewall_rule_save(pd_ckpt_writer *w, const firewall_rule *v)
+{
+	pd_ckpt_put_u32(w, v->src_prefix);
+	pd_ckpt_put_u8(w, v->src_len);
+	pd_ckpt_put_u32(w, v->dst_prefix);
+	pd_ckpt_put_u8(w, v->dst_len);
+	pd_ckpt_put_u16(w, v->dst_port_lo);
+	pd_ckpt_put_u16(w, v->dst_port_hi);
+	pd_ckpt_put_u8(w, v->proto);
+	pd_ckpt_put_bool(w, v->allow);
+	pd_ckpt_put_u64(w, v->hits);
+}
+
+int firewall_rule_load(pd_ckpt_reader *r, firewall_rule *v)
+{
+	int rc;
+
+	if ((rc = pd_ckpt_get_u32(r, &v->src_prefix)) < 0)
+		return rc;
+	if ((rc = pd_ckpt_get_u8(r, &v->src_len)) < 0)
+		return rc;
+	if ((rc = pd_ckpt_get_u32(r, &v->dst_prefix)) < 0)
+		return rc;
+	if ((rc = pd_ckpt_get_u8(r, &v->dst_len)) < 0)
+		return rc;
+	if ((rc = pd_ckpt_get_u16(r, &v->dst_port_lo)) < 0)
+		return rc;
+	if ((rc = pd_ckpt_get_u16(r, &v->dst_port_hi)) < 0)
+		return rc;
+	if ((rc = pd_ckpt_get_u8(r, &v->proto)) < 0)
+		return rc;
+	if ((rc = pd_ckpt_get_bool(r, &v->allow)) < 0)
+		return rc;
+	if ((rc = pd_ckpt_get_u64(r, &v->hits)) < 0)
+		return rc;
+	return 0;
+}
+
+/* An `own rule` field: a presence byte when it may be NULL, then the body. */
+int firewall_rule_load_own(pd_ckpt_reader *r, firewall_rule **field, bool nullable)
+{
+	bool present = true;
+	void *obj;
+	int rc = nullable ? pd_ckpt_get_present(r, &present) : 0;
+	if (rc < 0 || !present)
+		return rc;
+	if ((rc = pd_ckpt_alloc(r, sizeof(firewall_rule), &firewall_rule_kind, &obj)) < 0)
+		return rc;
+	*field = obj;
+	if ((rc = pd_ckpt_enter(r)) == 0)
+		rc = firewall_rule_load(r, *field);
+	pd_ckpt_leave(r);
+	return rc;
+}
+
+/* A `shared rule` field: new (read its body), a back-reference, or NULL. */
+int firewall_rule_load_shared(pd_ckpt_reader *r, firewall_rule **field)
+{
+	void *obj;
+	int rc = pd_ckpt_get_shared(r, &obj, sizeof(firewall_rule), &firewall_rule_kind, FIREWALL_RULE_TAG);
+	*field = obj;
+	if (rc <= 0)
+		return rc;
+	if ((rc = pd_ckpt_enter(r)) == 0)
+		rc = firewall_rule_load(r, *field);
+	pd_ckpt_leave(r);
+	return rc;
+}
+
+void firewall_rule_free(firewall_rule *v)
+{
+	(void)v;	/* nothing it holds is allocated */
+}
+
+bool firewall_rule_equal(pd_eq_ctx *c, const firewall_rule *a, const firewall_rule *b)
+{
+	(void)c;
+	if (a->src_prefix != b->src_prefix)
+		return false;
+	if (a->src_len != b->src_len)
+		return false;
+	if (a->dst_prefix != b->dst_prefix)
+		return false;
+	if (a->dst_len != b->dst_len)
+		return false;
+	if (a->dst_port_lo != b->dst_port_lo)
+		return false;
+	if (a->dst_port_hi != b->dst_port_hi)
+		return false;
+	if (a->proto != b->proto)
+		return false;
+	if (a->allow != b->allow)
+		return false;
+	if (a->hits != b->hits)
+		return false;
+	return true;
+}
+
+int firewall_rule_checkpoint(const firewall_rule *v, void **image, size_t *len)
+{
+	pd_ckpt_writer w;
+
+	pd_ckpt_writer_init(&w);
+	firewall_rule_save(&w, v);
+	return pd_ckpt_finish(&w, FIREWALL_RULE_FINGERPRINT, image, len);
+}
+
+int firewall_rule_restore(const void *image, size_t len, const pd_ckpt_limits *limits, firewall_rule *out)
+{
+	pd_ckpt_reader r;
+	int rc = pd_ckpt_reader_init(&r, image, len, FIREWALL_RULE_FINGERPRINT, limits);
+
+	if (rc == 0)
+		rc = firewall_rule_load(&r, out);
+	if (rc == 0)
+		rc = pd_ckpt_reader_finish(&r);
+	if (rc < 0) {
+		firewall_rule_free(out);		/* what the load built, first */
+		pd_ckpt_reader_abort(&r);	/* then what only the reader holds */
+		memset(out, 0, sizeof(*out));
+	}
+	return rc;
+}
+
+/* ---- trie_node ---- */
+
+static void firewall_trie_node_destroy(void *obj)
+{
+	firewall_trie_node_free(obj);
+}
+
+const pd_kind firewall_trie_node_kind = { .name = "firewall.trie_node", .destroy = firewall_trie_node_destroy };
+
+void firewall_trie_node_save(pd_ckpt_writer *w, const firewall_trie_node *v)
+{
+	pd_ckpt_put_present(w, v->zero != NULL);
+	if (v->zero)
+		firewall_trie_node_save(w, v->zero);
+	pd_ckpt_put_present(w, v->one != NULL);
+	if (v->one)
+		firewall_trie_node_save(w, v->one);
+	firewall_vec_shared_rule_save(w, &v->rules);
+}
+
+int firewall_trie_node_load(pd_ckpt_reader *r, firewall_trie_node *v)
+{
+	int rc;
+
+	if ((rc = firewall_trie_node_load_own(r, &v->zero, true)) < 0)
+		return rc;
+	if ((rc = firewall_trie_node_load_own(r, &v->one, true)) < 0)
+		return rc;
+	if ((rc = firewall_vec_shared_rule_load(r, &v->rules)) < 0)
+		return rc;
+	return 0;
+}
+
+/* An `own trie_node` field: a presence byte when it may be NULL, then the body. */
+int firewall_trie_node_load_own(pd_ckpt_reader *r, firewall_trie_node **field, bool nullable)
+{
+	bool present = true;
+	void *obj;
+	int rc = nullable ? pd_ckpt_get_present(r, &present) : 0;
+	if (rc < 0 || !present)
+		return rc;
+	if ((rc = pd_ckpt_alloc(r, sizeof(firewall_trie_node), &firewall_trie_node_kind, &obj)) < 0)
+		return rc;
+	*field = obj;
+	if ((rc = pd_ckpt_enter(r)) == 0)
+		rc = firewall_trie_node_load(r, *field);
+	pd_ckpt_leave(r);
+	return rc;
+}
+
+/* A `shared trie_node` field: new (read its body), a back-reference, or NULL. */
+int firewall_trie_node_load_shared(pd_ckpt_reader *r, firewall_trie_node **field)
+{
+	void *obj;
+	int rc = pd_ckpt_get_shared(r, &obj, sizeof(firewall_trie_node), &firewall_trie_node_kind, FIREWALL_TRIE_NODE_TAG);
+	*field = obj;
+	if (rc <= 0)
+		return rc;
+	if ((rc = pd_ckpt_enter(r)) == 0)
+		rc = firewall_trie_node_load(r, *field);
+	pd_ckpt_leave(r);
+	return rc;
+}
+
+void firewall_trie_node_free(firewall_trie_node *v)
+{
+	pd_free(v->zero);	/* its kind frees what it holds */
+	v->zero = NULL;
+	pd_free(v->one);	/* its kind frees what it holds */
+	v->one = NULL;
+	firewall_vec_shared_rule_free(&v->rules);
+}
+
+bool firewall_trie_node_equal(pd_eq_ctx *c, const firewall_trie_node *a, const firewall_trie_node *b)
+{
+	(void)c;
+	if ((a->zero == NULL) != (b->zero == NULL) || (a->zero && !firewall_trie_node_equal(c, a->zero, b->zero)))
+		return false;
+	if ((a->one == NULL) != (b->one == NULL) || (a->one && !firewall_trie_node_equal(c, a->one, b->one)))
+		return false;
+	if (!firewall_vec_shared_rule_equal(c, &a->rules, &b->rules))
+		return false;
+	return true;
+}
+
+int firewall_trie_node_checkpoint(const firewall_trie_node *v, void **image, size_t *len)
+{
+	pd_ckpt_writer w;
+
+	pd_ckpt_writer_init(&w);
+	firewall_trie_node_save(&w, v);
+	return pd_ckpt_finish(&w, FIREWALL_TRIE_NODE_FINGERPRINT, image, len);
+}
+
+int firewall_trie_node_restore(const void *image, size_t len, const pd_ckpt_limits *limits, firewall_trie_node *out)
+{
+	pd_ckpt_reader r;
+	int rc = pd_ckpt_reader_init(&r, image, len, FIREWALL_TRIE_NODE_FINGERPRINT, limits);
+
+	if (rc == 0)
+		rc = firewall_trie_node_load(&r, out);
+	if (rc == 0)
+		rc = pd_ckpt_reader_finish(&r);
+	if (rc < 0) {
+		firewall_trie_node_free(out);		/* what the load built, first */
+		pd_ckpt_reader_abort(&r);	/* then what only the reader holds */
+		memset(out, 0, sizeof(*out));
+	}
+	return rc;
+}
+
+/* ---- ruleset ---- */
+
+static void firewall_ruleset_destroy(void *obj)
+{
+	firewall_ruleset_free(obj);
+}
+
+const pd_kind firewall_ruleset_kind = { .name = "firewall.ruleset", .destroy = firewall_ruleset_destroy };
+
+void firewall_ruleset_save(pd_ckpt_writer *w, const firewall_ruleset *v)
+{
+	firewall_trie_node_save(w, v->root);	/* own, never NULL: no presence byte */
+	firewall_vec_shared_rule_save(w, &v->all);
+	pd_ckpt_put_u64(w, v->generation);
+}
+
+int firewall_ruleset_load(pd_ckpt_reader *r, firewall_ruleset *v)
+{
+	int rc;
+
+	if ((rc = firewall_trie_node_load_own(r, &v->root, false)) < 0)
+		return rc;
+	if ((rc = firewall_vec_shared_rule_load(r, &v->all)) < 0)
+		return rc;
+	if ((rc = pd_ckpt_get_u64(r, &v->generation)) < 0)
+		return rc;
+	return 0;
+}
+
+/* An `own ruleset` field: a presence byte when it may be NULL, then the body. */
+int firewall_ruleset_load_own(pd_ckpt_reader *r, firewall_ruleset **field, bool nullable)
+{
+	bool present = true;
+	void *obj;
+	int rc = nullable ? pd_ckpt_get_present(r, &present) : 0;
+	if (rc < 0 || !present)
+		return rc;
+	if ((rc = pd_ckpt_alloc(r, sizeof(firewall_ruleset), &firewall_ruleset_kind, &obj)) < 0)
+		return rc;
+	*field = obj;
+	if ((rc = pd_ckpt_enter(r)) == 0)
+		rc = firewall_ruleset_load(r, *field);
+	pd_ckpt_leave(r);
+	return rc;
+}
+
+/* A `shared ruleset` field: new (read its body), a back-reference, or NULL. */
+int firewall_ruleset_load_shared(pd_ckpt_reader *r, firewall_ruleset **field)
+{
+	void *obj;
+	int rc = pd_ckpt_get_shared(r, &obj, sizeof(firewall_ruleset), &firewall_ruleset_kind, FIREWALL_RULESET_TAG);
+	*field = obj;
+	if (rc <= 0)
+		return rc;
+	if ((rc = pd_ckpt_enter(r)) == 0)
+		rc = firewall_ruleset_load(r, *field);
+	pd_ckpt_leave(r);
+	return rc;
+}
+
+void firewall_ruleset_free(firewall_ruleset *v)
+{
+	pd_free(v->root);	/* its kind frees what it holds */
+	v->root = NULL;
+	firewall_vec_shared_rule_free(&v->all);
+}
+
+bool firewall_ruleset_equal(pd_eq_ctx *c, const firewall_ruleset *a, const firewall_ruleset *b)
+{
+	(void)c;
+	if ((a->root == NULL) != (b->root == NULL) || (a->root && !firewall_trie_node_equal(c, a->root, b->root)))
+		return false;
+	if (!firewall_vec_shared_rule_equal(c, &a->all, &b->all))
+		return false;
+	if (a->generation != b->generation)
+		return false;
+	return true;
+}
+
+int firewall_ruleset_checkpoint(const firewall_ruleset *v, void **image, size_t *len)
+{
+	pd_ckpt_writer w;
+
+	pd_ckpt_writer_init(&w);
+	firewall_ruleset_save(&w, v);
+	return pd_ckpt_finish(&w, FIREWALL_RULESET_FINGERPRINT, image, len);
+}
+
+int firewall_ruleset_restore(const void *image, size_t len, const pd_ckpt_limits *limits, firewall_ruleset *out)
+{
+	pd_ckpt_reader r;
+	int rc = pd_ckpt_reader_init(&r, image, len, FIREWALL_RULESET_FINGERPRINT, limits);
+
+	if (rc == 0)
+		rc = firewall_ruleset_load(&r, out);
+	if (rc == 0)
+		rc = pd_ckpt_reader_finish(&r);
+	if (rc < 0) {
+		firewall_ruleset_free(out);		/* what the load built, first */
+		pd_ckpt_reader_abort(&r);	/* then what only the reader holds */
+		memset(out, 0, sizeof(*out));
+	}
+	return rc;
+}
+
+static int firewall_firewall_save_state(const void *state, void **image, size_t *len)
+{
+	return firewall_ruleset_checkpoint(state, image, len);
+}
+
+/* Into the state a fresh init just built: empty it, then load. */
+static int firewall_firewall_load_state(const void *image, size_t len, void *state)
+{
+	firewall_ruleset_free(state);
+	memset(state, 0, sizeof(firewall_ruleset));
+	return firewall_ruleset_restore(image, len, NULL, state);
+}
+
 const pd_domain_spec firewall_firewall_domain = {
 	.name = "firewall.firewall",
 	.init = firewall_firewall_init,
 	.policy = PD_RECOVER_RESTORE,
 	.quota_bytes = 268435456,
 	.checkpoint_every = 64,
+	.save_state = firewall_firewall_save_state,
+	.load_state = firewall_firewall_load_state,
 };

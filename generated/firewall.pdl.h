@@ -7,16 +7,18 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "pd_format.h"
-#if PD_FORMAT_VERSION != 1
-#error "firewall.pdl.h was generated for libpd format 1: regenerate it with the pdlc of this libpd"
+#if PD_FORMAT_VERSION != 2
+#error "firewall.pdl.h was generated for libpd format 2: regenerate it with the pdlc of this libpd"
 #endif
 
 #include "pd.h"
 #include "pd_data.h"
 #include "pd_lattice.h"
 #include "pd_wiring.h"
+#include "pd_ckpt.h"
 #include "std/packet.pdl.h"
 
 typedef struct firewall_rule firewall_rule;
@@ -54,6 +56,60 @@ struct firewall_ruleset {
 	uint64_t generation;
 };
 
+/* checkpoint of rule (runtime/pd_ckpt.h has the protocol) */
+#define FIREWALL_RULE_FINGERPRINT UINT64_C(0x1c8c799bbdb1b201)
+#define FIREWALL_RULE_TAG 0x62f646cfu
+extern const pd_kind firewall_rule_kind;	/* its destructor frees what it holds */
+void firewall_rule_save(pd_ckpt_writer *w, const firewall_rule *v);
+int firewall_rule_load(pd_ckpt_reader *r, firewall_rule *v);
+void firewall_rule_free(firewall_rule *v);
+/* Load an `own rule` field (with a presence byte when nullable) or a
+ * `shared rule` field (new, a back-reference, or NULL). */
+int firewall_rule_load_own(pd_ckpt_reader *r, firewall_rule **field, bool nullable);
+int firewall_rule_load_shared(pd_ckpt_reader *r, firewall_rule **field);
+bool firewall_rule_equal(pd_eq_ctx *c, const firewall_rule *a, const firewall_rule *b);
+/* The whole value as an image (a pd_alloc object of the current domain). */
+int firewall_rule_checkpoint(const firewall_rule *v, void **image, size_t *len);
+/* Restores an image into *out, which must be zeroed; on failure *out is
+ * zeroed again and nothing is left allocated. */
+int firewall_rule_restore(const void *image, size_t len, const pd_ckpt_limits *limits, firewall_rule *out);
+
+/* checkpoint of trie_node (runtime/pd_ckpt.h has the protocol) */
+#define FIREWALL_TRIE_NODE_FINGERPRINT UINT64_C(0xb286d23de99973e0)
+#define FIREWALL_TRIE_NODE_TAG 0xb89bee8bu
+extern const pd_kind firewall_trie_node_kind;	/* its destructor frees what it holds */
+void firewall_trie_node_save(pd_ckpt_writer *w, const firewall_trie_node *v);
+int firewall_trie_node_load(pd_ckpt_reader *r, firewall_trie_node *v);
+void firewall_trie_node_free(firewall_trie_node *v);
+/* Load an `own trie_node` field (with a presence byte when nullable) or a
+ * `shared trie_node` field (new, a back-reference, or NULL). */
+int firewall_trie_node_load_own(pd_ckpt_reader *r, firewall_trie_node **field, bool nullable);
+int firewall_trie_node_load_shared(pd_ckpt_reader *r, firewall_trie_node **field);
+bool firewall_trie_node_equal(pd_eq_ctx *c, const firewall_trie_node *a, const firewall_trie_node *b);
+/* The whole value as an image (a pd_alloc object of the current domain). */
+int firewall_trie_node_checkpoint(const firewall_trie_node *v, void **image, size_t *len);
+/* Restores an image into *out, which must be zeroed; on failure *out is
+ * zeroed again and nothing is left allocated. */
+int firewall_trie_node_restore(const void *image, size_t len, const pd_ckpt_limits *limits, firewall_trie_node *out);
+
+/* checkpoint of ruleset (runtime/pd_ckpt.h has the protocol) */
+#define FIREWALL_RULESET_FINGERPRINT UINT64_C(0x25c21f1e394a6af4)
+#define FIREWALL_RULESET_TAG 0x8bd06447u
+extern const pd_kind firewall_ruleset_kind;	/* its destructor frees what it holds */
+void firewall_ruleset_save(pd_ckpt_writer *w, const firewall_ruleset *v);
+int firewall_ruleset_load(pd_ckpt_reader *r, firewall_ruleset *v);
+void firewall_ruleset_free(firewall_ruleset *v);
+/* Load an `own ruleset` field (with a presence byte when nullable) or a
+ * `shared ruleset` field (new, a back-reference, or NULL). */
+int firewall_ruleset_load_own(pd_ckpt_reader *r, firewall_ruleset **field, bool nullable);
+int firewall_ruleset_load_shared(pd_ckpt_reader *r, firewall_ruleset **field);
+bool firewall_ruleset_equal(pd_eq_ctx *c, const firewall_ruleset *a, const firewall_ruleset *b);
+/* The whole value as an image (a pd_alloc object of the current domain). */
+int firewall_ruleset_checkpoint(const firewall_ruleset *v, void **image, size_t *len);
+/* Restores an image into *out, which must be zeroed; on failure *out is
+ * zeroed again and nothing is left allocated. */
+int firewall_ruleset_restore(const void *image, size_t len, const pd_ckpt_limits *limits, firewall_ruleset *out);
+
 /* interface filter : stage: implementations fill one of these and export it */
 typedef struct firewall_filter_ops {
 	std_stage_ops stage;	/* the methods of std.stage, first */
@@ -67,26 +123,40 @@ enum {
 };
 
 /* proxies: call an exported filter through an rref */
-static inline int firewall_filter_add_rule(pd_rref rref, const firewall_rule *r, uint32_t *result)
+PD_PROXY int firewall_filter_add_rule(pd_rref rref, const firewall_rule *r, uint32_t *result)
 {
 	pd_call call;
 	int rc = pd_call_enter(&call, rref, FIREWALL_FILTER_ADD_RULE);
 	if (rc < 0)
 		return rc;
 	const firewall_filter_ops *ops = call.ops;
+	rc = pd_call_flow_in(&call, NULL, 0);
+	if (rc < 0) {
+		pd_call_leave(&call);
+		return rc;
+	}
 	rc = PD_CALL_VIA(&call, ops->add_rule)(call.self, r, result);
+	if (rc >= 0 && (rc = pd_call_flow_out(&call, NULL, 0)) < 0)
+		memset(result, 0, sizeof(*result));
 	pd_call_leave(&call);
 	return rc;
 }
 
-static inline int firewall_filter_rule_count(pd_rref rref, uint64_t *result)
+PD_PROXY int firewall_filter_rule_count(pd_rref rref, uint64_t *result)
 {
 	pd_call call;
 	int rc = pd_call_enter(&call, rref, FIREWALL_FILTER_RULE_COUNT);
 	if (rc < 0)
 		return rc;
 	const firewall_filter_ops *ops = call.ops;
+	rc = pd_call_flow_in(&call, NULL, 0);
+	if (rc < 0) {
+		pd_call_leave(&call);
+		return rc;
+	}
 	rc = PD_CALL_VIA(&call, ops->rule_count)(call.self, result);
+	if (rc >= 0 && (rc = pd_call_flow_out(&call, NULL, 0)) < 0)
+		memset(result, 0, sizeof(*result));
 	pd_call_leave(&call);
 	return rc;
 }

@@ -59,83 +59,390 @@ const pd_lattice kvstore_tenants_lattice = {
 	.top = 0x7,
 };
 
-unsigned long kvstore_clearance_selftest(void)
-{
-#define J kvstore_clearance_join
-#define M kvstore_clearance_meet
-#define LEQ kvstore_clearance_leq
-#define BOTTOM KVSTORE_CLEARANCE_BOTTOM
-#define TOP KVSTORE_CLEARANCE_TOP
-	unsigned long failures = 0;
+/* vec<T> helpers, used by the struct functions below */
+static void kvstore_vec_entry_save(pd_ckpt_writer *w, const kvstore_vec_entry *v);
+static int kvstore_vec_entry_load(pd_ckpt_reader *r, kvstore_vec_entry *v);
+static void kvstore_vec_entry_free(kvstore_vec_entry *v);
+static bool kvstore_vec_entry_equal(pd_eq_ctx *c, const kvstore_vec_entry *a, const kvstore_vec_entry *b);
 
-	for (pd_label a = 0; a < 3u; a++) {
-		for (pd_label b = 0; b < 3u; b++) {
-			for (pd_label c = 0; c < 3u; c++) {
-				if (J(a, a) != a || M(a, a) != a)
-					failures++;	/* idempotence */
-				if (J(a, b) != J(b, a) || M(a, b) != M(b, a))
-					failures++;	/* commutativity */
-				if (J(J(a, b), c) != J(a, J(b, c)) || M(M(a, b), c) != M(a, M(b, c)))
-					failures++;	/* associativity */
-				if (J(a, M(a, b)) != a || M(a, J(a, b)) != a)
-					failures++;	/* absorption */
-				if (LEQ(a, b) != (J(a, b) == b) || LEQ(a, b) != (M(a, b) == a))
-					failures++;	/* the order agrees with join and meet */
-				if (LEQ(a, b) && LEQ(b, c) && !LEQ(a, c))
-					failures++;	/* transitivity */
-				if (LEQ(a, b) && LEQ(b, a) && a != b)
-					failures++;	/* antisymmetry */
-				if (!LEQ(BOTTOM, a) || !LEQ(a, TOP))
-					failures++;	/* bottom and top */
-			}
-		}
+static void kvstore_vec_entry_save(pd_ckpt_writer *w, const kvstore_vec_entry *v)
+{
+	pd_ckpt_put_count(w, v->len);
+	for (uint32_t i = 0; i < v->len; i++) {
+		kvstore_entry_save(w, &v->items[i]);
 	}
-#undef J
-#undef M
-#undef LEQ
-#undef BOTTOM
-#undef TOP
-	return failures;
 }
 
-static const char *const kvstore_clearance_names[3] = {
-	"public",
-	"tenant",
-	"admin",
-};
+static int kvstore_vec_entry_load(pd_ckpt_reader *r, kvstore_vec_entry *v)
+{
+	uint32_t n;
+	void *items;
+	int rc = pd_ckpt_get_count(r, &n, 12);
+	if (rc == 0)
+		rc = pd_ckpt_alloc_array(r, n, sizeof(v->items[0]), NULL, &items);
+	if (rc < 0)
+		return rc;
+	v->items = items;	/* zeroed, so free can walk it */
+	v->len = v->cap = n;
+	for (uint32_t i = 0; i < n; i++) {
+		if ((rc = kvstore_entry_load(r, &v->items[i])) < 0)
+			return rc;
+	}
+	return 0;
+}
 
-/* join(a, b) = [a * 3 + b] */
-const uint8_t kvstore_clearance_join_table[9] = {
-	0, 1, 2,
-	1, 1, 2,
-	2, 2, 2,
-};
+static void kvstore_vec_entry_free(kvstore_vec_entry *v)
+{
+	for (uint32_t i = 0; i < v->len; i++) {
+		kvstore_entry_free(&v->items[i]);
+	}
+	pd_free(v->items);
+	v->items = NULL;
+	v->len = v->cap = 0;
+}
 
-/* meet(a, b) = [a * 3 + b] */
-const uint8_t kvstore_clearance_meet_table[9] = {
-	0, 0, 0,
-	0, 1, 1,
-	0, 1, 2,
-};
+static bool kvstore_vec_entry_equal(pd_eq_ctx *c, const kvstore_vec_entry *a, const kvstore_vec_entry *b)
+{
+	if (a->len != b->len)
+		return false;
+	for (uint32_t i = 0; i < a->len; i++) {
+		if (!kvstore_entry_equal(c, &a->items[i], &b->items[i]))
+			return false;
+	}
+	return true;
+}
 
-/* above[a] has bit b set when a <= b */
-const uint64_t kvstore_clearance_above[3] = {
-	UINT64_C(0x7),
-	UINT64_C(0x6),
-	UINT64_C(0x4),
-};
+/* ---- entry ---- */
 
-const pd_lattice kvstore_clearance_lattice = {
-	.name = "kvstore.clearance",
-	.kind = PD_LATTICE_ORDER,
-	.n_labels = 3,
-	.n_names = 3,
-	.names = kvstore_clearance_names,
-	.bottom = 0,
-	.top = 2,
-	.join = kvstore_clearance_join_table,
-	.meet = kvstore_clearance_meet_table,
-	.above = kvstore_clearance_above,
+static void kvstore_entry_destroy(void *obj)
+{
+	kvstore_entry_free(obj);
+}
+
+const pd_kind kvstore_entry_kind = { .name = "kvstore.entry", .destroy = kvstore_entry_destroy };
+
+void kvstore_entry_save(pd_ckpt_writer *w, const kvstore_entry *v)
+{
+	pd_ckpt_put_bytes(w, v->key.data, v->key.len);
+	/* labeled: the value, then its label */
+	pd_ckpt_put_bytes(w, v->value.value.data, v->value.value.len);
+	pd_ckpt_put_u32(w, v->value.label);
+}
+
+int kvstore_entry_load(pd_ckpt_reader *r, kvstore_entry *v)
+{
+	int rc;
+
+	if ((rc = pd_ckpt_get_bytes(r, &v->key)) < 0)
+		return rc;
+	/* labeled: the value, then its label */
+	if ((rc = pd_ckpt_get_bytes(r, &v->value.value)) < 0)
+		return rc;
+	if ((rc = pd_ckpt_get_u32(r, &v->value.label)) < 0)
+		return rc;
+	if (!pd_label_valid(&kvstore_tenants_lattice, v->value.label))
+		return pd__ckpt_fail(r, PD_CKPT_EVALUE, "label %u is not in tenants", v->value.label);
+	return 0;
+}
+
+/* An `own entry` field: a presence byte when it may be NULL, then the body. */
+int kvstore_entry_load_own(pd_ckpt_reader *r, kvstore_entry **field, bool nullable)
+{
+	bool present = true;
+	void *obj;
+	int rc = nullable ? pd_ckpt_get_present(r, &present) : 0;
+	if (rc < 0 || !present)
+		return rc;
+	if ((rc = pd_ckpt_alloc(r, sizeof(kvstore_entry), &kvstore_entry_kind, &obj)) < 0)
+		return rc;
+	*field = obj;
+	if ((rc = pd_ckpt_enter(r)) == 0)
+		rc = kvstore_entry_load(r, *field);
+	pd_ckpt_leave(r);
+	return rc;
+}
+
+/* A `shared entry` field: new (read its body), a back-reference, or NULL. */
+int kvstore_entry_load_shared(pd_ckpt_reader *r, kvstore_entry **field)
+{
+	void *obj;
+	int rc = pd_ckpt_get_shared(r, &obj, sizeof(kvstore_entry), &kvstore_entry_kind, KVSTORE_ENTRY_TAG);
+	*field = obj;
+	if (rc <= 0)
+		return rc;
+	if ((rc = pd_ckpt_enter(r)) == 0)
+		rc = kvstore_entry_load(r, *field);
+	pd_ckpt_leave(r);
+	return rc;
+}
+
+void kvstore_entry_free(kvstore_entry *v)
+{
+	pd_free(v->key.data);
+	v->key.data = NULL;
+	v->key.len = 0;
+	/* labeled: the value, then its label */
+	pd_free(v->value.value.data);
+	v->value.value.data = NULL;
+	v->value.value.len = 0;
+	/* (a label holds nothing to free) */
+}
+
+bool kvstore_entry_equal(pd_eq_ctx *c, const kvstore_entry *a, const kvstore_entry *b)
+{
+	(void)c;
+	if (a->key.len != b->key.len || (a->key.len && memcmp(a->key.data, b->key.data, a->key.len) != 0))
+		return false;
+	/* labeled: the value, then its label */
+	if (a->value.value.len != b->value.value.len || (a->value.value.len && memcmp(a->value.value.data, b->value.value.data, a->value.value.len) != 0))
+		return false;
+	if (a->value.label != b->value.label)
+		return false;
+	return true;
+}
+
+int kvstore_entry_checkpoint(const kvstore_entry *v, void **image, size_t *len)
+{
+	pd_ckpt_writer w;
+
+	pd_ckpt_writer_init(&w);
+	kvstore_entry_save(&w, v);
+	return pd_ckpt_finish(&w, KVSTORE_ENTRY_FINGERPRINT, image, len);
+}
+
+int kvstore_entry_restore(const void *image, size_t len, const pd_ckpt_limits *limits, kvstore_entry *out)
+{
+	pd_ckpt_reader r;
+	int rc = pd_ckpt_reader_init(&r, image, len, KVSTORE_ENTRY_FINGERPRINT, limits);
+
+	if (rc == 0)
+		rc = kvstore_entry_load(&r, out);
+	if (rc == 0)
+		rc = pd_ckpt_reader_finish(&r);
+	if (rc < 0) {
+		kvstore_entry_free(out);		/* what the load built, first */
+		pd_ckpt_reader_abort(&r);	/* then what only the reader holds */
+		memset(out, 0, sizeof(*out));
+	}
+	return rc;
+}
+
+/* ---- buffer ---- */
+
+static void kvstore_buffer_destroy(void *obj)
+{
+	kvstore_buffer_free(obj);
+}
+
+const pd_kind kvstore_buffer_kind = { .name = "kvstore.buffer", .destroy = kvstore_buffer_destroy };
+
+void kvstore_buffer_save(pd_ckpt_writer *w, const kvstore_buffer *v)
+{
+	pd_ckpt_put_bytes(w, v->data.data, v->data.len);
+}
+
+int kvstore_buffer_load(pd_ckpt_reader *r, kvstore_buffer *v)
+{
+	int rc;
+
+	if ((rc = pd_ckpt_get_bytes(r, &v->data)) < 0)
+		return rc;
+	return 0;
+}
+
+/* An `own buffer` field: a presence byte when it may be NULL, then the body. */
+int kvstore_buffer_load_own(pd_ckpt_reader *r, kvstore_buffer **field, bool nullable)
+{
+	bool present = true;
+	void *obj;
+	int rc = nullable ? pd_ckpt_get_present(r, &present) : 0;
+	if (rc < 0 || !present)
+		return rc;
+	if ((rc = pd_ckpt_alloc(r, sizeof(kvstore_buffer), &kvstore_buffer_kind, &obj)) < 0)
+		return rc;
+	*field = obj;
+	if ((rc = pd_ckpt_enter(r)) == 0)
+		rc = kvstore_buffer_load(r, *field);
+	pd_ckpt_leave(r);
+	return rc;
+}
+
+/* A `shared buffer` field: new (read its body), a back-reference, or NULL. */
+int kvstore_buffer_load_shared(pd_ckpt_reader *r, kvstore_buffer **field)
+{
+	void *obj;
+	int rc = pd_ckpt_get_shared(r, &obj, sizeof(kvstore_buffer), &kvstore_buffer_kind, KVSTORE_BUFFER_TAG);
+	*field = obj;
+	if (rc <= 0)
+		return rc;
+	if ((rc = pd_ckpt_enter(r)) == 0)
+		rc = kvstore_buffer_load(r, *field);
+	pd_ckpt_leave(r);
+	return rc;
+}
+
+void kvstore_buffer_free(kvstore_buffer *v)
+{
+	pd_free(v->data.data);
+	v->data.data = NULL;
+	v->data.len = 0;
+}
+
+bool kvstore_buffer_equal(pd_eq_ctx *c, const kvstore_buffer *a, const kvstore_buffer *b)
+{
+	(void)c;
+	if (a->data.len != b->data.len || (a->data.len && memcmp(a->data.data, b->data.data, a->data.len) != 0))
+		return false;
+	return true;
+}
+
+int kvstore_buffer_checkpoint(const kvstore_buffer *v, void **image, size_t *len)
+{
+	pd_ckpt_writer w;
+
+	pd_ckpt_writer_init(&w);
+	kvstore_buffer_save(&w, v);
+	return pd_ckpt_finish(&w, KVSTORE_BUFFER_FINGERPRINT, image, len);
+}
+
+int kvstore_buffer_restore(const void *image, size_t len, const pd_ckpt_limits *limits, kvstore_buffer *out)
+{
+	pd_ckpt_reader r;
+	int rc = pd_ckpt_reader_init(&r, image, len, KVSTORE_BUFFER_FINGERPRINT, limits);
+
+	if (rc == 0)
+		rc = kvstore_buffer_load(&r, out);
+	if (rc == 0)
+		rc = pd_ckpt_reader_finish(&r);
+	if (rc < 0) {
+		kvstore_buffer_free(out);		/* what the load built, first */
+		pd_ckpt_reader_abort(&r);	/* then what only the reader holds */
+		memset(out, 0, sizeof(*out));
+	}
+	return rc;
+}
+
+/* ---- store_state ---- */
+
+static void kvstore_store_state_destroy(void *obj)
+{
+	kvstore_store_state_free(obj);
+}
+
+const pd_kind kvstore_store_state_kind = { .name = "kvstore.store_state", .destroy = kvstore_store_state_destroy };
+
+void kvstore_store_state_save(pd_ckpt_writer *w, const kvstore_store_state *v)
+{
+	kvstore_vec_entry_save(w, &v->entries);
+	pd_ckpt_put_present(w, v->journal != NULL);
+	if (v->journal)
+		kvstore_buffer_save(w, v->journal);
+	pd_ckpt_put_u64(w, v->puts);
+	pd_ckpt_put_u64(w, v->gets);
+	pd_ckpt_put_u64(w, v->refused);
+}
+
+int kvstore_store_state_load(pd_ckpt_reader *r, kvstore_store_state *v)
+{
+	int rc;
+
+	if ((rc = kvstore_vec_entry_load(r, &v->entries)) < 0)
+		return rc;
+	if ((rc = kvstore_buffer_load_own(r, &v->journal, true)) < 0)
+		return rc;
+	if ((rc = pd_ckpt_get_u64(r, &v->puts)) < 0)
+		return rc;
+	if ((rc = pd_ckpt_get_u64(r, &v->gets)) < 0)
+		return rc;
+	if ((rc = pd_ckpt_get_u64(r, &v->refused)) < 0)
+		return rc;
+	return 0;
+}
+
+/* An `own store_state` field: a presence byte when it may be NULL, then the body. */
+int kvstore_store_state_load_own(pd_ckpt_reader *r, kvstore_store_state **field, bool nullable)
+{
+	bool present = true;
+	void *obj;
+	int rc = nullable ? pd_ckpt_get_present(r, &present) : 0;
+	if (rc < 0 || !present)
+		return rc;
+	if ((rc = pd_ckpt_alloc(r, sizeof(kvstore_store_state), &kvstore_store_state_kind, &obj)) < 0)
+		return rc;
+	*field = obj;
+	if ((rc = pd_ckpt_enter(r)) == 0)
+		rc = kvstore_store_state_load(r, *field);
+	pd_ckpt_leave(r);
+	return rc;
+}
+
+/* A `shared store_state` field: new (read its body), a back-reference, or NULL. */
+int kvstore_store_state_load_shared(pd_ckpt_reader *r, kvstore_store_state **field)
+{
+	void *obj;
+	int rc = pd_ckpt_get_shared(r, &obj, sizeof(kvstore_store_state), &kvstore_store_state_kind, KVSTORE_STORE_STATE_TAG);
+	*field = obj;
+	if (rc <= 0)
+		return rc;
+	if ((rc = pd_ckpt_enter(r)) == 0)
+		rc = kvstore_store_state_load(r, *field);
+	pd_ckpt_leave(r);
+	return rc;
+}
+
+void kvstore_store_state_free(kvstore_store_state *v)
+{
+	kvstore_vec_entry_free(&v->entries);
+	pd_free(v->journal);	/* its kind frees what it holds */
+	v->journal = NULL;
+}
+
+bool kvstore_store_state_equal(pd_eq_ctx *c, const kvstore_store_state *a, const kvstore_store_state *b)
+{
+	(void)c;
+	if (!kvstore_vec_entry_equal(c, &a->entries, &b->entries))
+		return false;
+	if ((a->journal == NULL) != (b->journal == NULL) || (a->journal && !kvstore_buffer_equal(c, a->journal, b->journal)))
+		return false;
+	if (a->puts != b->puts)
+		return false;
+	if (a->gets != b->gets)
+		return false;
+	if (a->refused != b->refused)
+		return false;
+	return true;
+}
+
+int kvstore_store_state_checkpoint(const kvstore_store_state *v, void **image, size_t *len)
+{
+	pd_ckpt_writer w;
+
+	pd_ckpt_writer_init(&w);
+	kvstore_store_state_save(&w, v);
+	return pd_ckpt_finish(&w, KVSTORE_STORE_STATE_FINGERPRINT, image, len);
+}
+
+int kvstore_store_state_restore(const void *image, size_t len, const pd_ckpt_limits *limits, kvstore_store_state *out)
+{
+	pd_ckpt_reader r;
+	int rc = pd_ckpt_reader_init(&r, image, len, KVSTORE_STORE_STATE_FINGERPRINT, limits);
+
+	if (rc == 0)
+		rc = kvstore_store_state_load(&r, out);
+	if (rc == 0)
+		rc = pd_ckpt_reader_finish(&r);
+	if (rc < 0) {
+		kvstore_store_state_free(out);		/* what the load built, first */
+		pd_ckpt_reader_abort(&r);	/* then what only the reader holds */
+		memset(out, 0, sizeof(*out));
+	}
+	return rc;
+}
+
+pd_sink kvstore_audit_log_sink = {
+	.name = "kvstore.audit_log",
+	.lattice = &kvstore_tenants_lattice,
+	.bound = KVSTORE_TENANTS_BOTTOM,
 };
 
 const pd_domain_spec kvstore_kv_domain = {
@@ -144,12 +451,43 @@ const pd_domain_spec kvstore_kv_domain = {
 	.policy = PD_RECOVER_RESET,
 	.quota_bytes = 67108864,
 	.checkpoint_every = 0,
+	.lattice = &kvstore_tenants_lattice,
+	.clearance = KVSTORE_TENANTS_TOP,
 };
 
-const pd_domain_spec kvstore_counter_domain = {
-	.name = "kvstore.counter",
-	.init = kvstore_counter_init,
+/* declassify FROM -> TO, as declared */
+static const pd_declassify_rule kvstore_auditor_declassify[1] = {
+	{ KVSTORE_TENANTS_TOP, KVSTORE_TENANTS_BOTTOM },
+};
+
+const pd_domain_spec kvstore_auditor_domain = {
+	.name = "kvstore.auditor",
+	.init = kvstore_auditor_init,
 	.policy = PD_RECOVER_RESET,
 	.quota_bytes = 0,
 	.checkpoint_every = 0,
+	.lattice = &kvstore_tenants_lattice,
+	.clearance = KVSTORE_TENANTS_TOP,
+	.declassify = kvstore_auditor_declassify,
+	.n_declassify = 1,
+};
+
+const pd_domain_spec kvstore_alice_client_domain = {
+	.name = "kvstore.alice_client",
+	.init = kvstore_alice_client_init,
+	.policy = PD_RECOVER_RESET,
+	.quota_bytes = 0,
+	.checkpoint_every = 0,
+	.lattice = &kvstore_tenants_lattice,
+	.clearance = KVSTORE_TENANTS_ALICE,
+};
+
+const pd_domain_spec kvstore_bob_client_domain = {
+	.name = "kvstore.bob_client",
+	.init = kvstore_bob_client_init,
+	.policy = PD_RECOVER_RESET,
+	.quota_bytes = 0,
+	.checkpoint_every = 0,
+	.lattice = &kvstore_tenants_lattice,
+	.clearance = KVSTORE_TENANTS_BOB,
 };

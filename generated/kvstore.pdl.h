@@ -7,16 +7,18 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "pd_format.h"
-#if PD_FORMAT_VERSION != 1
-#error "kvstore.pdl.h was generated for libpd format 1: regenerate it with the pdlc of this libpd"
+#if PD_FORMAT_VERSION != 2
+#error "kvstore.pdl.h was generated for libpd format 2: regenerate it with the pdlc of this libpd"
 #endif
 
 #include "pd.h"
 #include "pd_data.h"
 #include "pd_lattice.h"
 #include "pd_wiring.h"
+#include "pd_ckpt.h"
 
 /* labels tenants: the powerset of 3 atoms; a label is a set of atom bits */
 enum kvstore_tenants_label {
@@ -48,42 +50,8 @@ static inline bool kvstore_tenants_leq(pd_label a, pd_label b)
  * number of violations (0 when it is a lattice, as pdlc proved). */
 unsigned long kvstore_tenants_selftest(void);
 
-/* labels clearance: an order of 3 labels */
-enum kvstore_clearance_label {
-	KVSTORE_CLEARANCE_PUBLIC = 0,
-	KVSTORE_CLEARANCE_TENANT = 1,
-	KVSTORE_CLEARANCE_ADMIN = 2,
-};
-#define KVSTORE_CLEARANCE_N_LABELS 3u
-#define KVSTORE_CLEARANCE_BOTTOM KVSTORE_CLEARANCE_PUBLIC
-#define KVSTORE_CLEARANCE_TOP KVSTORE_CLEARANCE_ADMIN
-extern const pd_lattice kvstore_clearance_lattice;
-
-extern const uint8_t kvstore_clearance_join_table[9];
-extern const uint8_t kvstore_clearance_meet_table[9];
-extern const uint64_t kvstore_clearance_above[3];
-
-/* Labels outside 0..2 are not labels of this lattice: callers check. */
-static inline pd_label kvstore_clearance_join(pd_label a, pd_label b)
-{
-	return kvstore_clearance_join_table[a * 3u + b];
-}
-
-static inline pd_label kvstore_clearance_meet(pd_label a, pd_label b)
-{
-	return kvstore_clearance_meet_table[a * 3u + b];
-}
-
-static inline bool kvstore_clearance_leq(pd_label a, pd_label b)
-{
-	return kvstore_clearance_above[a] >> b & 1;
-}
-
-/* Checks the lattice laws on clearance's generated operations; returns the
- * number of violations (0 when it is a lattice, as pdlc proved). */
-unsigned long kvstore_clearance_selftest(void);
-
 typedef struct kvstore_entry kvstore_entry;
+typedef struct kvstore_buffer kvstore_buffer;
 typedef struct kvstore_store_state kvstore_store_state;
 typedef struct kvstore_labeled_bytes kvstore_labeled_bytes;
 typedef struct kvstore_vec_entry kvstore_vec_entry;
@@ -104,58 +72,171 @@ struct kvstore_entry {
 	kvstore_labeled_bytes value;
 };
 
+struct kvstore_buffer {
+	pd_bytes data;
+};
+
 struct kvstore_store_state {
 	kvstore_vec_entry entries;
+	kvstore_buffer *journal;	/* own, may be NULL */
 	uint64_t puts;
 	uint64_t gets;
+	uint64_t refused;
 };
+
+/* checkpoint of entry (runtime/pd_ckpt.h has the protocol) */
+#define KVSTORE_ENTRY_FINGERPRINT UINT64_C(0xba8d2fe49c446e46)
+#define KVSTORE_ENTRY_TAG 0xd6bb3b63u
+extern const pd_kind kvstore_entry_kind;	/* its destructor frees what it holds */
+void kvstore_entry_save(pd_ckpt_writer *w, const kvstore_entry *v);
+int kvstore_entry_load(pd_ckpt_reader *r, kvstore_entry *v);
+void kvstore_entry_free(kvstore_entry *v);
+/* Load an `own entry` field (with a presence byte when nullable) or a
+ * `shared entry` field (new, a back-reference, or NULL). */
+int kvstore_entry_load_own(pd_ckpt_reader *r, kvstore_entry **field, bool nullable);
+int kvstore_entry_load_shared(pd_ckpt_reader *r, kvstore_entry **field);
+bool kvstore_entry_equal(pd_eq_ctx *c, const kvstore_entry *a, const kvstore_entry *b);
+/* The whole value as an image (a pd_alloc object of the current domain). */
+int kvstore_entry_checkpoint(const kvstore_entry *v, void **image, size_t *len);
+/* Restores an image into *out, which must be zeroed; on failure *out is
+ * zeroed again and nothing is left allocated. */
+int kvstore_entry_restore(const void *image, size_t len, const pd_ckpt_limits *limits, kvstore_entry *out);
+
+/* checkpoint of buffer (runtime/pd_ckpt.h has the protocol) */
+#define KVSTORE_BUFFER_FINGERPRINT UINT64_C(0x3410533216d77759)
+#define KVSTORE_BUFFER_TAG 0x760dbeb9u
+extern const pd_kind kvstore_buffer_kind;	/* its destructor frees what it holds */
+void kvstore_buffer_save(pd_ckpt_writer *w, const kvstore_buffer *v);
+int kvstore_buffer_load(pd_ckpt_reader *r, kvstore_buffer *v);
+void kvstore_buffer_free(kvstore_buffer *v);
+/* Load an `own buffer` field (with a presence byte when nullable) or a
+ * `shared buffer` field (new, a back-reference, or NULL). */
+int kvstore_buffer_load_own(pd_ckpt_reader *r, kvstore_buffer **field, bool nullable);
+int kvstore_buffer_load_shared(pd_ckpt_reader *r, kvstore_buffer **field);
+bool kvstore_buffer_equal(pd_eq_ctx *c, const kvstore_buffer *a, const kvstore_buffer *b);
+/* The whole value as an image (a pd_alloc object of the current domain). */
+int kvstore_buffer_checkpoint(const kvstore_buffer *v, void **image, size_t *len);
+/* Restores an image into *out, which must be zeroed; on failure *out is
+ * zeroed again and nothing is left allocated. */
+int kvstore_buffer_restore(const void *image, size_t len, const pd_ckpt_limits *limits, kvstore_buffer *out);
+
+/* checkpoint of store_state (runtime/pd_ckpt.h has the protocol) */
+#define KVSTORE_STORE_STATE_FINGERPRINT UINT64_C(0x418a0defaebe5740)
+#define KVSTORE_STORE_STATE_TAG 0x1faad97du
+extern const pd_kind kvstore_store_state_kind;	/* its destructor frees what it holds */
+void kvstore_store_state_save(pd_ckpt_writer *w, const kvstore_store_state *v);
+int kvstore_store_state_load(pd_ckpt_reader *r, kvstore_store_state *v);
+void kvstore_store_state_free(kvstore_store_state *v);
+/* Load an `own store_state` field (with a presence byte when nullable) or a
+ * `shared store_state` field (new, a back-reference, or NULL). */
+int kvstore_store_state_load_own(pd_ckpt_reader *r, kvstore_store_state **field, bool nullable);
+int kvstore_store_state_load_shared(pd_ckpt_reader *r, kvstore_store_state **field);
+bool kvstore_store_state_equal(pd_eq_ctx *c, const kvstore_store_state *a, const kvstore_store_state *b);
+/* The whole value as an image (a pd_alloc object of the current domain). */
+int kvstore_store_state_checkpoint(const kvstore_store_state *v, void **image, size_t *len);
+/* Restores an image into *out, which must be zeroed; on failure *out is
+ * zeroed again and nothing is left allocated. */
+int kvstore_store_state_restore(const void *image, size_t len, const pd_ckpt_limits *limits, kvstore_store_state *out);
 
 /* interface store: implementations fill one of these and export it */
 typedef struct kvstore_store_ops {
 	int (*put)(void *self, const pd_bytes *key, const kvstore_labeled_bytes *value);
-	int (*get)(void *self, const pd_bytes *key, kvstore_labeled_bytes *result);
+	int (*get)(void *self, const pd_bytes *key, uint32_t reader_clearance, kvstore_labeled_bytes *result);
 	int (*count)(void *self, uint64_t *result);
+	int (*append)(void *self, kvstore_buffer *b);
 } kvstore_store_ops;
 
 enum {
 	KVSTORE_STORE_PUT = 0,
 	KVSTORE_STORE_GET = 1,
 	KVSTORE_STORE_COUNT = 2,
+	KVSTORE_STORE_APPEND = 3,
 };
 
 /* proxies: call an exported store through an rref */
-static inline int kvstore_store_put(pd_rref rref, const pd_bytes *key, const kvstore_labeled_bytes *value)
+PD_PROXY int kvstore_store_put(pd_rref rref, const pd_bytes *key, const kvstore_labeled_bytes *value)
 {
 	pd_call call;
 	int rc = pd_call_enter(&call, rref, KVSTORE_STORE_PUT);
 	if (rc < 0)
 		return rc;
 	const kvstore_store_ops *ops = call.ops;
+	rc = pd_call_flow_in(&call, &kvstore_tenants_lattice, value->label);
+	if (rc < 0) {
+		pd_call_leave(&call);
+		return rc;
+	}
 	rc = PD_CALL_VIA(&call, ops->put)(call.self, key, value);
+	if (rc >= 0)
+		rc = pd_call_flow_out(&call, NULL, 0);
 	pd_call_leave(&call);
 	return rc;
 }
 
-static inline int kvstore_store_get(pd_rref rref, const pd_bytes *key, kvstore_labeled_bytes *result)
+PD_PROXY int kvstore_store_get(pd_rref rref, const pd_bytes *key, uint32_t reader_clearance, kvstore_labeled_bytes *result)
 {
 	pd_call call;
 	int rc = pd_call_enter(&call, rref, KVSTORE_STORE_GET);
 	if (rc < 0)
 		return rc;
 	const kvstore_store_ops *ops = call.ops;
-	rc = PD_CALL_VIA(&call, ops->get)(call.self, key, result);
+	rc = pd_call_flow_in(&call, NULL, 0);
+	if (rc < 0) {
+		pd_call_leave(&call);
+		return rc;
+	}
+	pd_bytes result_buf = result->value;
+	rc = PD_CALL_VIA(&call, ops->get)(call.self, key, reader_clearance, result);
+	if (rc >= 0 && (rc = pd_call_flow_out(&call, &kvstore_tenants_lattice, result->label)) < 0) {
+		if (result_buf.data)
+			memset(result_buf.data, 0, result_buf.len);
+		memset(result, 0, sizeof(*result));
+	}
 	pd_call_leave(&call);
 	return rc;
 }
 
-static inline int kvstore_store_count(pd_rref rref, uint64_t *result)
+PD_PROXY int kvstore_store_count(pd_rref rref, uint64_t *result)
 {
 	pd_call call;
 	int rc = pd_call_enter(&call, rref, KVSTORE_STORE_COUNT);
 	if (rc < 0)
 		return rc;
 	const kvstore_store_ops *ops = call.ops;
+	rc = pd_call_flow_in(&call, NULL, 0);
+	if (rc < 0) {
+		pd_call_leave(&call);
+		return rc;
+	}
 	rc = PD_CALL_VIA(&call, ops->count)(call.self, result);
+	if (rc >= 0 && (rc = pd_call_flow_out(&call, NULL, 0)) < 0)
+		memset(result, 0, sizeof(*result));
+	pd_call_leave(&call);
+	return rc;
+}
+
+PD_PROXY int kvstore_store_append(pd_rref rref, kvstore_buffer **b)
+{
+	pd_call call;
+	int rc = pd_call_enter(&call, rref, KVSTORE_STORE_APPEND);
+	if (rc < 0)
+		return rc;
+	const kvstore_store_ops *ops = call.ops;
+	rc = pd_call_flow_in(&call, NULL, 0);
+	if (rc < 0) {
+		pd_call_leave(&call);
+		return rc;
+	}
+	kvstore_buffer *b_moved = *b;
+	rc = pd_move_in(&call, b_moved);
+	if (rc < 0) {
+		pd_call_leave(&call);
+		return rc;
+	}
+	*b = NULL;
+	rc = PD_CALL_VIA(&call, ops->append)(call.self, b_moved);
+	if (rc >= 0)
+		rc = pd_call_flow_out(&call, NULL, 0);
 	pd_call_leave(&call);
 	return rc;
 }
@@ -168,7 +249,7 @@ static inline int kvstore_store_export(const kvstore_store_ops *ops, void *self,
 
 /* interface audit: implementations fill one of these and export it */
 typedef struct kvstore_audit_ops {
-	int (*record)(void *self, uint64_t count);
+	int (*record)(void *self, uint64_t entries);
 } kvstore_audit_ops;
 
 enum {
@@ -176,14 +257,21 @@ enum {
 };
 
 /* proxies: call an exported audit through an rref */
-static inline int kvstore_audit_record(pd_rref rref, uint64_t count)
+PD_PROXY int kvstore_audit_record(pd_rref rref, uint64_t entries)
 {
 	pd_call call;
 	int rc = pd_call_enter(&call, rref, KVSTORE_AUDIT_RECORD);
 	if (rc < 0)
 		return rc;
 	const kvstore_audit_ops *ops = call.ops;
-	rc = PD_CALL_VIA(&call, ops->record)(call.self, count);
+	rc = pd_call_flow_in(&call, &kvstore_tenants_lattice, KVSTORE_TENANTS_TOP);
+	if (rc < 0) {
+		pd_call_leave(&call);
+		return rc;
+	}
+	rc = PD_CALL_VIA(&call, ops->record)(call.self, entries);
+	if (rc >= 0)
+		rc = pd_call_flow_out(&call, NULL, 0);
 	pd_call_leave(&call);
 	return rc;
 }
@@ -194,16 +282,66 @@ static inline int kvstore_audit_export(const kvstore_audit_ops *ops, void *self,
 	return pd_export(ops, self, acl, acl_arg, out);
 }
 
+/* interface client: implementations fill one of these and export it */
+typedef struct kvstore_client_ops {
+	int (*run)(void *self);
+} kvstore_client_ops;
+
+enum {
+	KVSTORE_CLIENT_RUN = 0,
+};
+
+/* proxies: call an exported client through an rref */
+PD_PROXY int kvstore_client_run(pd_rref rref)
+{
+	pd_call call;
+	int rc = pd_call_enter(&call, rref, KVSTORE_CLIENT_RUN);
+	if (rc < 0)
+		return rc;
+	const kvstore_client_ops *ops = call.ops;
+	rc = pd_call_flow_in(&call, NULL, 0);
+	if (rc < 0) {
+		pd_call_leave(&call);
+		return rc;
+	}
+	rc = PD_CALL_VIA(&call, ops->run)(call.self);
+	if (rc >= 0)
+		rc = pd_call_flow_out(&call, NULL, 0);
+	pd_call_leave(&call);
+	return rc;
+}
+
+static inline int kvstore_client_export(const kvstore_client_ops *ops, void *self,
+		pd_acl_fn acl, void *acl_arg, pd_rref *out)
+{
+	return pd_export(ops, self, acl, acl_arg, out);
+}
+
+/* sink audit_log, bounded by a set: write with pd_sink_write(&kvstore_audit_log_sink, ...) */
+extern pd_sink kvstore_audit_log_sink;
+
 /* domain kv : store.  The stage code defines kvstore_kv_init: it runs inside
  * each new instance (and again on reset), allocates the state and exports
  * the store object first. */
 int kvstore_kv_init(void *arg);
 extern const pd_domain_spec kvstore_kv_domain;
 
-/* domain counter : audit.  The stage code defines kvstore_counter_init: it runs inside
+/* domain auditor : audit.  The stage code defines kvstore_auditor_init: it runs inside
  * each new instance (and again on reset), allocates the state and exports
  * the audit object first. */
-int kvstore_counter_init(void *arg);
-extern const pd_domain_spec kvstore_counter_domain;
+int kvstore_auditor_init(void *arg);
+extern const pd_domain_spec kvstore_auditor_domain;
+
+/* domain alice_client : client.  The stage code defines kvstore_alice_client_init: it runs inside
+ * each new instance (and again on reset), allocates the state and exports
+ * the client object first. */
+int kvstore_alice_client_init(void *arg);
+extern const pd_domain_spec kvstore_alice_client_domain;
+
+/* domain bob_client : client.  The stage code defines kvstore_bob_client_init: it runs inside
+ * each new instance (and again on reset), allocates the state and exports
+ * the client object first. */
+int kvstore_bob_client_init(void *arg);
+extern const pd_domain_spec kvstore_bob_client_domain;
 
 #endif /* PDL_KVSTORE_H */

@@ -4,6 +4,446 @@
  */
 #include "maglev.pdl.h"
 
+/* vec<T> helpers, used by the struct functions below */
+static void maglev_vec_backend_desc_save(pd_ckpt_writer *w, const maglev_vec_backend_desc *v);
+static int maglev_vec_backend_desc_load(pd_ckpt_reader *r, maglev_vec_backend_desc *v);
+static void maglev_vec_backend_desc_free(maglev_vec_backend_desc *v);
+static bool maglev_vec_backend_desc_equal(pd_eq_ctx *c, const maglev_vec_backend_desc *a, const maglev_vec_backend_desc *b);
+static void maglev_vec_u32_save(pd_ckpt_writer *w, const maglev_vec_u32 *v);
+static int maglev_vec_u32_load(pd_ckpt_reader *r, maglev_vec_u32 *v);
+static void maglev_vec_u32_free(maglev_vec_u32 *v);
+static bool maglev_vec_u32_equal(pd_eq_ctx *c, const maglev_vec_u32 *a, const maglev_vec_u32 *b);
+
+static void maglev_vec_backend_desc_save(pd_ckpt_writer *w, const maglev_vec_backend_desc *v)
+{
+	pd_ckpt_put_count(w, v->len);
+	for (uint32_t i = 0; i < v->len; i++) {
+		maglev_backend_desc_save(w, &v->items[i]);
+	}
+}
+
+static int maglev_vec_backend_desc_load(pd_ckpt_reader *r, maglev_vec_backend_desc *v)
+{
+	uint32_t n;
+	void *items;
+	int rc = pd_ckpt_get_count(r, &n, 15);
+	if (rc == 0)
+		rc = pd_ckpt_alloc_array(r, n, sizeof(v->items[0]), NULL, &items);
+	if (rc < 0)
+		return rc;
+	v->items = items;	/* zeroed, so free can walk it */
+	v->len = v->cap = n;
+	for (uint32_t i = 0; i < n; i++) {
+		if ((rc = maglev_backend_desc_load(r, &v->items[i])) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static void maglev_vec_backend_desc_free(maglev_vec_backend_desc *v)
+{
+	for (uint32_t i = 0; i < v->len; i++) {
+		maglev_backend_desc_free(&v->items[i]);
+	}
+	pd_free(v->items);
+	v->items = NULL;
+	v->len = v->cap = 0;
+}
+
+static bool maglev_vec_backend_desc_equal(pd_eq_ctx *c, const maglev_vec_backend_desc *a, const maglev_vec_backend_desc *b)
+{
+	if (a->len != b->len)
+		return false;
+	for (uint32_t i = 0; i < a->len; i++) {
+		if (!maglev_backend_desc_equal(c, &a->items[i], &b->items[i]))
+			return false;
+	}
+	return true;
+}
+
+static void maglev_vec_u32_save(pd_ckpt_writer *w, const maglev_vec_u32 *v)
+{
+	pd_ckpt_put_count(w, v->len);
+	for (uint32_t i = 0; i < v->len; i++) {
+		pd_ckpt_put_u32(w, v->items[i]);
+	}
+}
+
+static int maglev_vec_u32_load(pd_ckpt_reader *r, maglev_vec_u32 *v)
+{
+	uint32_t n;
+	void *items;
+	int rc = pd_ckpt_get_count(r, &n, 4);
+	if (rc == 0)
+		rc = pd_ckpt_alloc_array(r, n, sizeof(v->items[0]), NULL, &items);
+	if (rc < 0)
+		return rc;
+	v->items = items;	/* zeroed, so free can walk it */
+	v->len = v->cap = n;
+	for (uint32_t i = 0; i < n; i++) {
+		if ((rc = pd_ckpt_get_u32(r, &v->items[i])) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static void maglev_vec_u32_free(maglev_vec_u32 *v)
+{
+	pd_free(v->items);
+	v->items = NULL;
+	v->len = v->cap = 0;
+}
+
+static bool maglev_vec_u32_equal(pd_eq_ctx *c, const maglev_vec_u32 *a, const maglev_vec_u32 *b)
+{
+	if (a->len != b->len)
+		return false;
+	(void)c;
+	for (uint32_t i = 0; i < a->len; i++) {
+		if (a->items[i] != b->items[i])
+			return false;
+	}
+	return true;
+}
+
+/* ---- backend_desc ---- */
+
+static void maglev_backend_desc_destroy(void *obj)
+{
+	maglev_backend_desc_free(obj);
+}
+
+const pd_kind maglev_backend_desc_kind = { .name = "maglev.backend_desc", .destroy = maglev_backend_desc_destroy };
+
+void maglev_backend_desc_save(pd_ckpt_writer *w, const maglev_backend_desc *v)
+{
+	pd_ckpt_put_bytes(w, v->name.data, v->name.len);
+	for (uint32_t i1 = 0; i1 < 6; i1++) {
+		pd_ckpt_put_u8(w, v->mac[i1]);
+	}
+	pd_ckpt_put_u32(w, v->ip);
+	pd_ckpt_put_bool(w, v->healthy);
+}
+
+int maglev_backend_desc_load(pd_ckpt_reader *r, maglev_backend_desc *v)
+{
+	int rc;
+
+	if ((rc = pd_ckpt_get_bytes(r, &v->name)) < 0)
+		return rc;
+	for (uint32_t i1 = 0; i1 < 6; i1++) {
+		if ((rc = pd_ckpt_get_u8(r, &v->mac[i1])) < 0)
+			return rc;
+	}
+	if ((rc = pd_ckpt_get_u32(r, &v->ip)) < 0)
+		return rc;
+	if ((rc = pd_ckpt_get_bool(r, &v->healthy)) < 0)
+		return rc;
+	return 0;
+}
+
+/* An `own backend_desc` field: a presence byte when it may be NULL, then the body. */
+int maglev_backend_desc_load_own(pd_ckpt_reader *r, maglev_backend_desc **field, bool nullable)
+{
+	bool present = true;
+	void *obj;
+	int rc = nullable ? pd_ckpt_get_present(r, &present) : 0;
+	if (rc < 0 || !present)
+		return rc;
+	if ((rc = pd_ckpt_alloc(r, sizeof(maglev_backend_desc), &maglev_backend_desc_kind, &obj)) < 0)
+		return rc;
+	*field = obj;
+	if ((rc = pd_ckpt_enter(r)) == 0)
+		rc = maglev_backend_desc_load(r, *field);
+	pd_ckpt_leave(r);
+	return rc;
+}
+
+/* A `shared backend_desc` field: new (read its body), a back-reference, or NULL. */
+int maglev_backend_desc_load_shared(pd_ckpt_reader *r, maglev_backend_desc **field)
+{
+	void *obj;
+	int rc = pd_ckpt_get_shared(r, &obj, sizeof(maglev_backend_desc), &maglev_backend_desc_kind, MAGLEV_BACKEND_DESC_TAG);
+	*field = obj;
+	if (rc <= 0)
+		return rc;
+	if ((rc = pd_ckpt_enter(r)) == 0)
+		rc = maglev_backend_desc_load(r, *field);
+	pd_ckpt_leave(r);
+	return rc;
+}
+
+void maglev_backend_desc_free(maglev_backend_desc *v)
+{
+	pd_free(v->name.data);
+	v->name.data = NULL;
+	v->name.len = 0;
+}
+
+bool maglev_backend_desc_equal(pd_eq_ctx *c, const maglev_backend_desc *a, const maglev_backend_desc *b)
+{
+	(void)c;
+	if (a->name.len != b->name.len || (a->name.len && memcmp(a->name.data, b->name.data, a->name.len) != 0))
+		return false;
+	for (uint32_t i1 = 0; i1 < 6; i1++) {
+		if (a->mac[i1] != b->mac[i1])
+			return false;
+	}
+	if (a->ip != b->ip)
+		return false;
+	if (a->healthy != b->healthy)
+		return false;
+	return true;
+}
+
+int maglev_backend_desc_checkpoint(const maglev_backend_desc *v, void **image, size_t *len)
+{
+	pd_ckpt_writer w;
+
+	pd_ckpt_writer_init(&w);
+	maglev_backend_desc_save(&w, v);
+	return pd_ckpt_finish(&w, MAGLEV_BACKEND_DESC_FINGERPRINT, image, len);
+}
+
+int maglev_backend_desc_restore(const void *image, size_t len, const pd_ckpt_limits *limits, maglev_backend_desc *out)
+{
+	pd_ckpt_reader r;
+	int rc = pd_ckpt_reader_init(&r, image, len, MAGLEV_BACKEND_DESC_FINGERPRINT, limits);
+
+	if (rc == 0)
+		rc = maglev_backend_desc_load(&r, out);
+	if (rc == 0)
+		rc = pd_ckpt_reader_finish(&r);
+	if (rc < 0) {
+		maglev_backend_desc_free(out);		/* what the load built, first */
+		pd_ckpt_reader_abort(&r);	/* then what only the reader holds */
+		memset(out, 0, sizeof(*out));
+	}
+	return rc;
+}
+
+/* ---- flow_key ---- */
+
+static void maglev_flow_key_destroy(void *obj)
+{
+	maglev_flow_key_free(obj);
+}
+
+const pd_kind maglev_flow_key_kind = { .name = "maglev.flow_key", .destroy = maglev_flow_key_destroy };
+
+void maglev_flow_key_save(pd_ckpt_writer *w, const maglev_flow_key *v)
+{
+	pd_ckpt_put_u32(w, v->src_ip);
+	pd_ckpt_put_u32(w, v->dst_ip);
+	pd_ckpt_put_u16(w, v->src_port);
+	pd_ckpt_put_u16(w, v->dst_port);
+	pd_ckpt_put_u8(w, v->proto);
+}
+
+int maglev_flow_key_load(pd_ckpt_reader *r, maglev_flow_key *v)
+{
+	int rc;
+
+	if ((rc = pd_ckpt_get_u32(r, &v->src_ip)) < 0)
+		return rc;
+	if ((rc = pd_ckpt_get_u32(r, &v->dst_ip)) < 0)
+		return rc;
+	if ((rc = pd_ckpt_get_u16(r, &v->src_port)) < 0)
+		return rc;
+	if ((rc = pd_ckpt_get_u16(r, &v->dst_port)) < 0)
+		return rc;
+	if ((rc = pd_ckpt_get_u8(r, &v->proto)) < 0)
+		return rc;
+	return 0;
+}
+
+/* An `own flow_key` field: a presence byte when it may be NULL, then the body. */
+int maglev_flow_key_load_own(pd_ckpt_reader *r, maglev_flow_key **field, bool nullable)
+{
+	bool present = true;
+	void *obj;
+	int rc = nullable ? pd_ckpt_get_present(r, &present) : 0;
+	if (rc < 0 || !present)
+		return rc;
+	if ((rc = pd_ckpt_alloc(r, sizeof(maglev_flow_key), &maglev_flow_key_kind, &obj)) < 0)
+		return rc;
+	*field = obj;
+	if ((rc = pd_ckpt_enter(r)) == 0)
+		rc = maglev_flow_key_load(r, *field);
+	pd_ckpt_leave(r);
+	return rc;
+}
+
+/* A `shared flow_key` field: new (read its body), a back-reference, or NULL. */
+int maglev_flow_key_load_shared(pd_ckpt_reader *r, maglev_flow_key **field)
+{
+	void *obj;
+	int rc = pd_ckpt_get_shared(r, &obj, sizeof(maglev_flow_key), &maglev_flow_key_kind, MAGLEV_FLOW_KEY_TAG);
+	*field = obj;
+	if (rc <= 0)
+		return rc;
+	if ((rc = pd_ckpt_enter(r)) == 0)
+		rc = maglev_flow_key_load(r, *field);
+	pd_ckpt_leave(r);
+	return rc;
+}
+
+void maglev_flow_key_free(maglev_flow_key *v)
+{
+	(void)v;	/* nothing it holds is allocated */
+}
+
+bool maglev_flow_key_equal(pd_eq_ctx *c, const maglev_flow_key *a, const maglev_flow_key *b)
+{
+	(void)c;
+	if (a->src_ip != b->src_ip)
+		return false;
+	if (a->dst_ip != b->dst_ip)
+		return false;
+	if (a->src_port != b->src_port)
+		return false;
+	if (a->dst_port != b->dst_port)
+		return false;
+	if (a->proto != b->proto)
+		return false;
+	return true;
+}
+
+int maglev_flow_key_checkpoint(const maglev_flow_key *v, void **image, size_t *len)
+{
+	pd_ckpt_writer w;
+
+	pd_ckpt_writer_init(&w);
+	maglev_flow_key_save(&w, v);
+	return pd_ckpt_finish(&w, MAGLEV_FLOW_KEY_FINGERPRINT, image, len);
+}
+
+int maglev_flow_key_restore(const void *image, size_t len, const pd_ckpt_limits *limits, maglev_flow_key *out)
+{
+	pd_ckpt_reader r;
+	int rc = pd_ckpt_reader_init(&r, image, len, MAGLEV_FLOW_KEY_FINGERPRINT, limits);
+
+	if (rc == 0)
+		rc = maglev_flow_key_load(&r, out);
+	if (rc == 0)
+		rc = pd_ckpt_reader_finish(&r);
+	if (rc < 0) {
+		maglev_flow_key_free(out);		/* what the load built, first */
+		pd_ckpt_reader_abort(&r);	/* then what only the reader holds */
+		memset(out, 0, sizeof(*out));
+	}
+	return rc;
+}
+
+/* ---- lb_state ---- */
+
+static void maglev_lb_state_destroy(void *obj)
+{
+	maglev_lb_state_free(obj);
+}
+
+const pd_kind maglev_lb_state_kind = { .name = "maglev.lb_state", .destroy = maglev_lb_state_destroy };
+
+void maglev_lb_state_save(pd_ckpt_writer *w, const maglev_lb_state *v)
+{
+	maglev_vec_backend_desc_save(w, &v->backends);
+	maglev_vec_u32_save(w, &v->table);
+	pd_ckpt_put_u32(w, v->table_size);
+	pd_ckpt_put_u64(w, v->generation);
+}
+
+int maglev_lb_state_load(pd_ckpt_reader *r, maglev_lb_state *v)
+{
+	int rc;
+
+	if ((rc = maglev_vec_backend_desc_load(r, &v->backends)) < 0)
+		return rc;
+	if ((rc = maglev_vec_u32_load(r, &v->table)) < 0)
+		return rc;
+	if ((rc = pd_ckpt_get_u32(r, &v->table_size)) < 0)
+		return rc;
+	if ((rc = pd_ckpt_get_u64(r, &v->generation)) < 0)
+		return rc;
+	return 0;
+}
+
+/* An `own lb_state` field: a presence byte when it may be NULL, then the body. */
+int maglev_lb_state_load_own(pd_ckpt_reader *r, maglev_lb_state **field, bool nullable)
+{
+	bool present = true;
+	void *obj;
+	int rc = nullable ? pd_ckpt_get_present(r, &present) : 0;
+	if (rc < 0 || !present)
+		return rc;
+	if ((rc = pd_ckpt_alloc(r, sizeof(maglev_lb_state), &maglev_lb_state_kind, &obj)) < 0)
+		return rc;
+	*field = obj;
+	if ((rc = pd_ckpt_enter(r)) == 0)
+		rc = maglev_lb_state_load(r, *field);
+	pd_ckpt_leave(r);
+	return rc;
+}
+
+/* A `shared lb_state` field: new (read its body), a back-reference, or NULL. */
+int maglev_lb_state_load_shared(pd_ckpt_reader *r, maglev_lb_state **field)
+{
+	void *obj;
+	int rc = pd_ckpt_get_shared(r, &obj, sizeof(maglev_lb_state), &maglev_lb_state_kind, MAGLEV_LB_STATE_TAG);
+	*field = obj;
+	if (rc <= 0)
+		return rc;
+	if ((rc = pd_ckpt_enter(r)) == 0)
+		rc = maglev_lb_state_load(r, *field);
+	pd_ckpt_leave(r);
+	return rc;
+}
+
+void maglev_lb_state_free(maglev_lb_state *v)
+{
+	maglev_vec_backend_desc_free(&v->backends);
+	maglev_vec_u32_free(&v->table);
+}
+
+bool maglev_lb_state_equal(pd_eq_ctx *c, const maglev_lb_state *a, const maglev_lb_state *b)
+{
+	(void)c;
+	if (!maglev_vec_backend_desc_equal(c, &a->backends, &b->backends))
+		return false;
+	if (!maglev_vec_u32_equal(c, &a->table, &b->table))
+		return false;
+	if (a->table_size != b->table_size)
+		return false;
+	if (a->generation != b->generation)
+		return false;
+	return true;
+}
+
+int maglev_lb_state_checkpoint(const maglev_lb_state *v, void **image, size_t *len)
+{
+	pd_ckpt_writer w;
+
+	pd_ckpt_writer_init(&w);
+	maglev_lb_state_save(&w, v);
+	return pd_ckpt_finish(&w, MAGLEV_LB_STATE_FINGERPRINT, image, len);
+}
+
+int maglev_lb_state_restore(const void *image, size_t len, const pd_ckpt_limits *limits, maglev_lb_state *out)
+{
+	pd_ckpt_reader r;
+	int rc = pd_ckpt_reader_init(&r, image, len, MAGLEV_LB_STATE_FINGERPRINT, limits);
+
+	if (rc == 0)
+		rc = maglev_lb_state_load(&r, out);
+	if (rc == 0)
+		rc = pd_ckpt_reader_finish(&r);
+	if (rc < 0) {
+		maglev_lb_state_free(out);		/* what the load built, first */
+		pd_ckpt_reader_abort(&r);	/* then what only the reader holds */
+		memset(out, 0, sizeof(*out));
+	}
+	return rc;
+}
+
 const pd_domain_spec maglev_maglev_domain = {
 	.name = "maglev.maglev",
 	.init = maglev_maglev_init,

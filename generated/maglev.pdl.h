@@ -7,26 +7,28 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "pd_format.h"
-#if PD_FORMAT_VERSION != 1
-#error "maglev.pdl.h was generated for libpd format 1: regenerate it with the pdlc of this libpd"
+#if PD_FORMAT_VERSION != 2
+#error "maglev.pdl.h was generated for libpd format 2: regenerate it with the pdlc of this libpd"
 #endif
 
 #include "pd.h"
 #include "pd_data.h"
 #include "pd_lattice.h"
 #include "pd_wiring.h"
+#include "pd_ckpt.h"
 #include "std/packet.pdl.h"
 
-typedef struct maglev_backend maglev_backend;
+typedef struct maglev_backend_desc maglev_backend_desc;
 typedef struct maglev_flow_key maglev_flow_key;
 typedef struct maglev_lb_state maglev_lb_state;
-typedef struct maglev_vec_backend maglev_vec_backend;
+typedef struct maglev_vec_backend_desc maglev_vec_backend_desc;
 typedef struct maglev_vec_u32 maglev_vec_u32;
 
-struct maglev_vec_backend {
-	maglev_backend *items;
+struct maglev_vec_backend_desc {
+	maglev_backend_desc *items;
 	uint32_t len;
 	uint32_t cap;
 };
@@ -37,7 +39,7 @@ struct maglev_vec_u32 {
 	uint32_t cap;
 };
 
-struct maglev_backend {
+struct maglev_backend_desc {
 	pd_bytes name;
 	uint8_t mac[6];
 	uint32_t ip;
@@ -53,16 +55,70 @@ struct maglev_flow_key {
 };
 
 struct maglev_lb_state {
-	maglev_vec_backend backends;
+	maglev_vec_backend_desc backends;
 	maglev_vec_u32 table;
 	uint32_t table_size;
 	uint64_t generation;
 };
 
+/* checkpoint of backend_desc (runtime/pd_ckpt.h has the protocol) */
+#define MAGLEV_BACKEND_DESC_FINGERPRINT UINT64_C(0xaf2b63c586811cf8)
+#define MAGLEV_BACKEND_DESC_TAG 0x56a52b9bu
+extern const pd_kind maglev_backend_desc_kind;	/* its destructor frees what it holds */
+void maglev_backend_desc_save(pd_ckpt_writer *w, const maglev_backend_desc *v);
+int maglev_backend_desc_load(pd_ckpt_reader *r, maglev_backend_desc *v);
+void maglev_backend_desc_free(maglev_backend_desc *v);
+/* Load an `own backend_desc` field (with a presence byte when nullable) or a
+ * `shared backend_desc` field (new, a back-reference, or NULL). */
+int maglev_backend_desc_load_own(pd_ckpt_reader *r, maglev_backend_desc **field, bool nullable);
+int maglev_backend_desc_load_shared(pd_ckpt_reader *r, maglev_backend_desc **field);
+bool maglev_backend_desc_equal(pd_eq_ctx *c, const maglev_backend_desc *a, const maglev_backend_desc *b);
+/* The whole value as an image (a pd_alloc object of the current domain). */
+int maglev_backend_desc_checkpoint(const maglev_backend_desc *v, void **image, size_t *len);
+/* Restores an image into *out, which must be zeroed; on failure *out is
+ * zeroed again and nothing is left allocated. */
+int maglev_backend_desc_restore(const void *image, size_t len, const pd_ckpt_limits *limits, maglev_backend_desc *out);
+
+/* checkpoint of flow_key (runtime/pd_ckpt.h has the protocol) */
+#define MAGLEV_FLOW_KEY_FINGERPRINT UINT64_C(0xa12a5f79ec4ca0f5)
+#define MAGLEV_FLOW_KEY_TAG 0xed57ef73u
+extern const pd_kind maglev_flow_key_kind;	/* its destructor frees what it holds */
+void maglev_flow_key_save(pd_ckpt_writer *w, const maglev_flow_key *v);
+int maglev_flow_key_load(pd_ckpt_reader *r, maglev_flow_key *v);
+void maglev_flow_key_free(maglev_flow_key *v);
+/* Load an `own flow_key` field (with a presence byte when nullable) or a
+ * `shared flow_key` field (new, a back-reference, or NULL). */
+int maglev_flow_key_load_own(pd_ckpt_reader *r, maglev_flow_key **field, bool nullable);
+int maglev_flow_key_load_shared(pd_ckpt_reader *r, maglev_flow_key **field);
+bool maglev_flow_key_equal(pd_eq_ctx *c, const maglev_flow_key *a, const maglev_flow_key *b);
+/* The whole value as an image (a pd_alloc object of the current domain). */
+int maglev_flow_key_checkpoint(const maglev_flow_key *v, void **image, size_t *len);
+/* Restores an image into *out, which must be zeroed; on failure *out is
+ * zeroed again and nothing is left allocated. */
+int maglev_flow_key_restore(const void *image, size_t len, const pd_ckpt_limits *limits, maglev_flow_key *out);
+
+/* checkpoint of lb_state (runtime/pd_ckpt.h has the protocol) */
+#define MAGLEV_LB_STATE_FINGERPRINT UINT64_C(0x8f3f496d98915ec1)
+#define MAGLEV_LB_STATE_TAG 0xce3ade1fu
+extern const pd_kind maglev_lb_state_kind;	/* its destructor frees what it holds */
+void maglev_lb_state_save(pd_ckpt_writer *w, const maglev_lb_state *v);
+int maglev_lb_state_load(pd_ckpt_reader *r, maglev_lb_state *v);
+void maglev_lb_state_free(maglev_lb_state *v);
+/* Load an `own lb_state` field (with a presence byte when nullable) or a
+ * `shared lb_state` field (new, a back-reference, or NULL). */
+int maglev_lb_state_load_own(pd_ckpt_reader *r, maglev_lb_state **field, bool nullable);
+int maglev_lb_state_load_shared(pd_ckpt_reader *r, maglev_lb_state **field);
+bool maglev_lb_state_equal(pd_eq_ctx *c, const maglev_lb_state *a, const maglev_lb_state *b);
+/* The whole value as an image (a pd_alloc object of the current domain). */
+int maglev_lb_state_checkpoint(const maglev_lb_state *v, void **image, size_t *len);
+/* Restores an image into *out, which must be zeroed; on failure *out is
+ * zeroed again and nothing is left allocated. */
+int maglev_lb_state_restore(const void *image, size_t len, const pd_ckpt_limits *limits, maglev_lb_state *out);
+
 /* interface balancer : stage: implementations fill one of these and export it */
 typedef struct maglev_balancer_ops {
 	std_stage_ops stage;	/* the methods of std.stage, first */
-	int (*add_backend)(void *self, const maglev_backend *b, uint32_t *result);
+	int (*add_backend)(void *self, const maglev_backend_desc *b, uint32_t *result);
 	int (*remove_backend)(void *self, const pd_bytes *name);
 	int (*backend_for)(void *self, const maglev_flow_key *k, uint32_t *result);
 } maglev_balancer_ops;
@@ -74,38 +130,59 @@ enum {
 };
 
 /* proxies: call an exported balancer through an rref */
-static inline int maglev_balancer_add_backend(pd_rref rref, const maglev_backend *b, uint32_t *result)
+PD_PROXY int maglev_balancer_add_backend(pd_rref rref, const maglev_backend_desc *b, uint32_t *result)
 {
 	pd_call call;
 	int rc = pd_call_enter(&call, rref, MAGLEV_BALANCER_ADD_BACKEND);
 	if (rc < 0)
 		return rc;
 	const maglev_balancer_ops *ops = call.ops;
+	rc = pd_call_flow_in(&call, NULL, 0);
+	if (rc < 0) {
+		pd_call_leave(&call);
+		return rc;
+	}
 	rc = PD_CALL_VIA(&call, ops->add_backend)(call.self, b, result);
+	if (rc >= 0 && (rc = pd_call_flow_out(&call, NULL, 0)) < 0)
+		memset(result, 0, sizeof(*result));
 	pd_call_leave(&call);
 	return rc;
 }
 
-static inline int maglev_balancer_remove_backend(pd_rref rref, const pd_bytes *name)
+PD_PROXY int maglev_balancer_remove_backend(pd_rref rref, const pd_bytes *name)
 {
 	pd_call call;
 	int rc = pd_call_enter(&call, rref, MAGLEV_BALANCER_REMOVE_BACKEND);
 	if (rc < 0)
 		return rc;
 	const maglev_balancer_ops *ops = call.ops;
+	rc = pd_call_flow_in(&call, NULL, 0);
+	if (rc < 0) {
+		pd_call_leave(&call);
+		return rc;
+	}
 	rc = PD_CALL_VIA(&call, ops->remove_backend)(call.self, name);
+	if (rc >= 0)
+		rc = pd_call_flow_out(&call, NULL, 0);
 	pd_call_leave(&call);
 	return rc;
 }
 
-static inline int maglev_balancer_backend_for(pd_rref rref, const maglev_flow_key *k, uint32_t *result)
+PD_PROXY int maglev_balancer_backend_for(pd_rref rref, const maglev_flow_key *k, uint32_t *result)
 {
 	pd_call call;
 	int rc = pd_call_enter(&call, rref, MAGLEV_BALANCER_BACKEND_FOR);
 	if (rc < 0)
 		return rc;
 	const maglev_balancer_ops *ops = call.ops;
+	rc = pd_call_flow_in(&call, NULL, 0);
+	if (rc < 0) {
+		pd_call_leave(&call);
+		return rc;
+	}
 	rc = PD_CALL_VIA(&call, ops->backend_for)(call.self, k, result);
+	if (rc >= 0 && (rc = pd_call_flow_out(&call, NULL, 0)) < 0)
+		memset(result, 0, sizeof(*result));
 	pd_call_leave(&call);
 	return rc;
 }

@@ -4,6 +4,104 @@
  */
 #include "nullfilter.pdl.h"
 
+/* ---- counters ---- */
+
+static void nullfilter_counters_destroy(void *obj)
+{
+	nullfilter_counters_free(obj);
+}
+
+const pd_kind nullfilter_counters_kind = { .name = "nullfilter.counters", .destroy = nullfilter_counters_destroy };
+
+void nullfilter_counters_save(pd_ckpt_writer *w, const nullfilter_counters *v)
+{
+	pd_ckpt_put_u64(w, v->batches);
+	pd_ckpt_put_u64(w, v->packets);
+}
+
+int nullfilter_counters_load(pd_ckpt_reader *r, nullfilter_counters *v)
+{
+	int rc;
+
+	if ((rc = pd_ckpt_get_u64(r, &v->batches)) < 0)
+		return rc;
+	if ((rc = pd_ckpt_get_u64(r, &v->packets)) < 0)
+		return rc;
+	return 0;
+}
+
+/* An `own counters` field: a presence byte when it may be NULL, then the body. */
+int nullfilter_counters_load_own(pd_ckpt_reader *r, nullfilter_counters **field, bool nullable)
+{
+	bool present = true;
+	void *obj;
+	int rc = nullable ? pd_ckpt_get_present(r, &present) : 0;
+	if (rc < 0 || !present)
+		return rc;
+	if ((rc = pd_ckpt_alloc(r, sizeof(nullfilter_counters), &nullfilter_counters_kind, &obj)) < 0)
+		return rc;
+	*field = obj;
+	if ((rc = pd_ckpt_enter(r)) == 0)
+		rc = nullfilter_counters_load(r, *field);
+	pd_ckpt_leave(r);
+	return rc;
+}
+
+/* A `shared counters` field: new (read its body), a back-reference, or NULL. */
+int nullfilter_counters_load_shared(pd_ckpt_reader *r, nullfilter_counters **field)
+{
+	void *obj;
+	int rc = pd_ckpt_get_shared(r, &obj, sizeof(nullfilter_counters), &nullfilter_counters_kind, NULLFILTER_COUNTERS_TAG);
+	*field = obj;
+	if (rc <= 0)
+		return rc;
+	if ((rc = pd_ckpt_enter(r)) == 0)
+		rc = nullfilter_counters_load(r, *field);
+	pd_ckpt_leave(r);
+	return rc;
+}
+
+void nullfilter_counters_free(nullfilter_counters *v)
+{
+	(void)v;	/* nothing it holds is allocated */
+}
+
+bool nullfilter_counters_equal(pd_eq_ctx *c, const nullfilter_counters *a, const nullfilter_counters *b)
+{
+	(void)c;
+	if (a->batches != b->batches)
+		return false;
+	if (a->packets != b->packets)
+		return false;
+	return true;
+}
+
+int nullfilter_counters_checkpoint(const nullfilter_counters *v, void **image, size_t *len)
+{
+	pd_ckpt_writer w;
+
+	pd_ckpt_writer_init(&w);
+	nullfilter_counters_save(&w, v);
+	return pd_ckpt_finish(&w, NULLFILTER_COUNTERS_FINGERPRINT, image, len);
+}
+
+int nullfilter_counters_restore(const void *image, size_t len, const pd_ckpt_limits *limits, nullfilter_counters *out)
+{
+	pd_ckpt_reader r;
+	int rc = pd_ckpt_reader_init(&r, image, len, NULLFILTER_COUNTERS_FINGERPRINT, limits);
+
+	if (rc == 0)
+		rc = nullfilter_counters_load(&r, out);
+	if (rc == 0)
+		rc = pd_ckpt_reader_finish(&r);
+	if (rc < 0) {
+		nullfilter_counters_free(out);		/* what the load built, first */
+		pd_ckpt_reader_abort(&r);	/* then what only the reader holds */
+		memset(out, 0, sizeof(*out));
+	}
+	return rc;
+}
+
 const pd_domain_spec nullfilter_null_domain = {
 	.name = "nullfilter.null",
 	.init = nullfilter_null_init,

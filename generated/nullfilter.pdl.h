@@ -7,16 +7,18 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "pd_format.h"
-#if PD_FORMAT_VERSION != 1
-#error "nullfilter.pdl.h was generated for libpd format 1: regenerate it with the pdlc of this libpd"
+#if PD_FORMAT_VERSION != 2
+#error "nullfilter.pdl.h was generated for libpd format 2: regenerate it with the pdlc of this libpd"
 #endif
 
 #include "pd.h"
 #include "pd_data.h"
 #include "pd_lattice.h"
 #include "pd_wiring.h"
+#include "pd_ckpt.h"
 #include "std/packet.pdl.h"
 
 typedef struct nullfilter_counters nullfilter_counters;
@@ -25,6 +27,24 @@ struct nullfilter_counters {
 	uint64_t batches;
 	uint64_t packets;
 };
+
+/* checkpoint of counters (runtime/pd_ckpt.h has the protocol) */
+#define NULLFILTER_COUNTERS_FINGERPRINT UINT64_C(0x141c27a174293b70)
+#define NULLFILTER_COUNTERS_TAG 0xb78ff8a3u
+extern const pd_kind nullfilter_counters_kind;	/* its destructor frees what it holds */
+void nullfilter_counters_save(pd_ckpt_writer *w, const nullfilter_counters *v);
+int nullfilter_counters_load(pd_ckpt_reader *r, nullfilter_counters *v);
+void nullfilter_counters_free(nullfilter_counters *v);
+/* Load an `own counters` field (with a presence byte when nullable) or a
+ * `shared counters` field (new, a back-reference, or NULL). */
+int nullfilter_counters_load_own(pd_ckpt_reader *r, nullfilter_counters **field, bool nullable);
+int nullfilter_counters_load_shared(pd_ckpt_reader *r, nullfilter_counters **field);
+bool nullfilter_counters_equal(pd_eq_ctx *c, const nullfilter_counters *a, const nullfilter_counters *b);
+/* The whole value as an image (a pd_alloc object of the current domain). */
+int nullfilter_counters_checkpoint(const nullfilter_counters *v, void **image, size_t *len);
+/* Restores an image into *out, which must be zeroed; on failure *out is
+ * zeroed again and nothing is left allocated. */
+int nullfilter_counters_restore(const void *image, size_t len, const pd_ckpt_limits *limits, nullfilter_counters *out);
 
 /* interface filter : stage: implementations fill one of these and export it */
 typedef struct nullfilter_filter_ops {
@@ -37,14 +57,21 @@ enum {
 };
 
 /* proxies: call an exported filter through an rref */
-static inline int nullfilter_filter_stats(pd_rref rref, nullfilter_counters *result)
+PD_PROXY int nullfilter_filter_stats(pd_rref rref, nullfilter_counters *result)
 {
 	pd_call call;
 	int rc = pd_call_enter(&call, rref, NULLFILTER_FILTER_STATS);
 	if (rc < 0)
 		return rc;
 	const nullfilter_filter_ops *ops = call.ops;
+	rc = pd_call_flow_in(&call, NULL, 0);
+	if (rc < 0) {
+		pd_call_leave(&call);
+		return rc;
+	}
 	rc = PD_CALL_VIA(&call, ops->stats)(call.self, result);
+	if (rc >= 0 && (rc = pd_call_flow_out(&call, NULL, 0)) < 0)
+		memset(result, 0, sizeof(*result));
 	pd_call_leave(&call);
 	return rc;
 }

@@ -12,5 +12,6 @@
 #include "pd_heap.h"
 #include "pd_fault.h"
 #include "pd_call.h"
+#include "pd_label.h"
 
 #endif

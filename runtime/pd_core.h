@@ -52,8 +52,14 @@ struct pd__slot {
 	void *self;
 	pd_acl_fn acl;
 	void *acl_arg;
+	/* The owning domain's lattice (spec.lattice), here so that a call into
+	 * a domain without labels decides so from the cache line it already
+	 * loaded to resolve the handle. */
+	const struct pd_lattice *lattice;
 	uint32_t gen;
 	uint32_t state;
+	/* acl != NULL || lattice != NULL: the proxy's one test for both. */
+	uint32_t hooks;
 } __attribute__((aligned(64)));
 
 struct pd_domain {
@@ -68,20 +74,50 @@ struct pd_domain {
 	size_t charged_bytes;              /* under the heap lock */
 	uint64_t faults;                   /* atomically updated */
 	uint64_t recoveries;
+	/* The floating label (spec.lattice): raised by what the domain receives,
+	 * never above spec.clearance; back to bottom when the domain recovers. */
+	pd_label label;
+	/* The last checkpoint image (owned by nobody: it survives the domain's
+	 * faults) and counters, all under pd__table_lock.  pd_domain.c only. */
+	void *ckpt_image;
+	size_t ckpt_len;
+	uint64_t checkpoints, restores;
 };
 
-/* Every pd_alloc'd object is preceded by this; 64 bytes, so data stays 16-aligned. */
+/*
+ * Every pd_alloc'd object is preceded by this; 64 bytes, so data stays
+ * 16-aligned.  size is 32 bits (pd_alloc refuses more) to make room for
+ * the checkpoint fields:
+ *  - refcount counts the references to a `shared` object (pd_shared.h);
+ *    plain objects keep 0.
+ *  - epoch/ckpt_id: a checkpoint save (or a sharing-aware equality walk)
+ *    that meets the object stamps it with its own epoch and a dense id.
+ *    An object whose epoch differs from the walk's is new to that walk, so
+ *    detecting aliases needs no visited set and no pass to clear stamps.
+ *    Epochs come from pd__epoch_next() and are never 0.
+ */
 struct pd__obj {
 	struct pd__obj *next, *prev;  /* the heap's live list */
 	pd_domain *owner;             /* NULL = outside */
 	const pd_kind *kind;
 	pd_domain *charged;           /* whose quota pays; NULL = nobody */
-	size_t size;
+	uint32_t size;
 	uint32_t magic;               /* PD__OBJ_MAGIC while alive */
 	uint32_t flags;
-	uint32_t refcount;            /* reserved: `shared` objects (checkpoint issue) */
-	uint32_t epoch;               /* reserved: checkpoint save stamp */
+	uint32_t refcount;            /* `shared` objects: live references */
+	uint32_t epoch;               /* the last save/equality walk that met it */
+	uint32_t ckpt_id;             /* its dense id in that walk */
 };
+
+_Static_assert(sizeof(struct pd__obj) == 64, "the object header must stay 64 bytes");
+
+/*
+ * A fresh, never-0 epoch for one save or equality walk.  When the 32-bit
+ * counter wraps, every live object's stamp is cleared first (once per 2^32
+ * walks), so an old stamp can never be mistaken for a current one.
+ */
+uint32_t pd__epoch_next(void);
+void pd__epoch_set(uint32_t e);  /* tests only: to reach the wrap */
 
 #define PD__OBJ_MAGIC 0x70646f62u  /* "pdob" */
 
@@ -95,6 +131,15 @@ struct pd__thread {
 	pd_domain *current;
 	pd_catch *top;        /* innermost catch frame */
 	int ready;            /* alternate stack installed */
+	/* The label of trusted code outside any domain (the scheduler): what it
+	 * has received from the domains it called, in their lattice. */
+	const struct pd_lattice *lattice;
+	pd_label label;
+	/* The proxies' catch frames: a stack (pd_thread_init maps it) that a
+	 * framed call pushes one record onto; frame_next == frame_end when
+	 * it is full or not set up yet, which sends the proxy to its slow path. */
+	pd_catch *frame_next;
+	pd_catch *frame_end;
 };
 
 extern __thread struct pd__thread pd__self __attribute__((tls_model("initial-exec")));

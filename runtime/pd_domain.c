@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "pd_internal.h"
+#include "pd_lattice.h"
 
 pthread_mutex_t pd__table_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -110,6 +111,7 @@ int pd_domain_create(const pd_domain_spec *spec, pd_domain **out)
 	}
 	memset(&d->spec, 0, sizeof(*d) - offsetof(pd_domain, spec));
 	d->spec = *spec;
+	d->label = spec->lattice ? spec->lattice->bottom : 0;
 	d->id = id;
 	d->state = PD_DOMAIN_LIVE;
 	__atomic_store_n(&pd__domains[id], d, __ATOMIC_RELEASE);
@@ -151,7 +153,10 @@ int pd_domain_destroy(pd_domain *d)
 	pd__heap_sweep(d, 1);
 	pthread_mutex_lock(&pd__table_lock);
 	d->state = PD_DOMAIN_FREE;
+	void *image = d->ckpt_image;
+	d->ckpt_image = NULL;
 	pthread_mutex_unlock(&pd__table_lock);
+	pd_free(image);         /* nobody's object: freed from outside, here */
 	return 0;
 }
 
@@ -188,6 +193,86 @@ void pd_domain_get_stats(const pd_domain *d, pd_domain_stats *st)
 	st->recoveries = __atomic_load_n(&d->recoveries, __ATOMIC_RELAXED);
 	st->charged_bytes = d->charged_bytes;
 	st->exported = d->next_slot;
+	pthread_mutex_lock(&pd__table_lock);
+	st->checkpoints = d->checkpoints;
+	st->restores = d->restores;
+	st->image_bytes = d->ckpt_image ? d->ckpt_len : 0;
+	pthread_mutex_unlock(&pd__table_lock);
+}
+
+/* ---- checkpoints ---- */
+
+typedef struct state_io {
+	pd_domain *d;
+	void *image;
+	size_t len;
+} state_io;
+
+/* The state is what the domain exported first (pd_domain_spec explains). */
+static void *domain_state(const pd_domain *d)
+{
+	return d->next_slot > 0 ? d->slots[0].self : NULL;
+}
+
+/* Runs inside the domain: the image is born in its heap, then given away
+ * to nobody so that the domain's next fault cannot free it. */
+static int save_inside(void *arg)
+{
+	state_io *io = arg;
+	int rc = io->d->spec.save_state(domain_state(io->d), &io->image, &io->len);
+	if (rc == 0 && (rc = pd_move(io->image, NULL)) < 0)
+		pd_free(io->image);
+	return rc;
+}
+
+static int load_inside(void *arg)
+{
+	state_io *io = arg;
+	return io->d->spec.load_state(io->image, io->len, domain_state(io->d));
+}
+
+int pd_domain_checkpoint(pd_domain *d)
+{
+	if (d == NULL || !pd__is_record(d) || d->spec.save_state == NULL || domain_state(d) == NULL)
+		return -PD_EINVAL;
+	if (active_here(d))
+		return -PD_EBUSY;
+	state_io io = { .d = d };
+	int rc = pd__run_in(d, save_inside, &io);
+	if (rc < 0)
+		return rc;
+	pthread_mutex_lock(&pd__table_lock);
+	void *old = d->ckpt_image;
+	d->ckpt_image = io.image;
+	d->ckpt_len = io.len;
+	d->checkpoints++;
+	pthread_mutex_unlock(&pd__table_lock);
+	pd_free(old);
+	return 0;
+}
+
+void pd_domain_checkpoint_image(const pd_domain *d, const void **image, size_t *len)
+{
+	pthread_mutex_lock(&pd__table_lock);
+	*image = d->ckpt_image;
+	*len = d->ckpt_image ? d->ckpt_len : 0;
+	pthread_mutex_unlock(&pd__table_lock);
+}
+
+/*
+ * After a `restore` domain's init has run again: reload the last image into
+ * the fresh state.  An image that does not load (it was taken, so this
+ * means memory ran out) leaves the freshly initialised state, as `reset`
+ * would: the domain comes back either way.
+ */
+static void reload_state(pd_domain *d)
+{
+	if (d->spec.policy != PD_RECOVER_RESTORE || d->spec.load_state == NULL ||
+	    d->ckpt_image == NULL || domain_state(d) == NULL)
+		return;
+	state_io io = { .d = d, .image = d->ckpt_image, .len = d->ckpt_len };
+	if (pd__run_in(d, load_inside, &io) == 0)
+		__atomic_add_fetch(&d->restores, 1, __ATOMIC_RELAXED);
 }
 
 void pd__count_fault(pd_domain *d)
@@ -214,11 +299,16 @@ int pd__recover(pd_domain *d)
 	pthread_mutex_unlock(&pd__table_lock);
 
 	pd__heap_sweep(d, 0);
+	/* What it held is gone with its objects: a fresh start is unlabelled. */
+	d->label = d->spec.lattice ? d->spec.lattice->bottom : 0;
 
 	int (*fn)(void *) = d->spec.init;
 	if (d->spec.policy == PD_RECOVER_RESTORE && d->spec.restore)
 		fn = d->spec.restore;
 	int rc = fn ? pd__run_in(d, fn, d->spec.arg) : 0;
+
+	if (rc == 0)
+		reload_state(d);
 
 	pthread_mutex_lock(&pd__table_lock);
 	d->reinit = 0;

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pd_data.h"
 #include "pd_rref.h"
 
 enum pd_recovery {
@@ -37,6 +38,19 @@ typedef struct pd_domain_spec {
 	size_t quota_bytes;            /* 0 = unlimited */
 	uint32_t checkpoint_every;     /* used by the checkpoint issue; 0 = never */
 	int (*restore)(void *arg);     /* seam for PD_RECOVER_RESTORE; may be NULL */
+	/* Information flow (pd_label.h); lattice NULL = the domain carries no label. */
+	const struct pd_lattice *lattice;
+	pd_label clearance;            /* the highest label the domain may hold */
+	const struct pd_declassify_rule *declassify;   /* the lowerings it may do */
+	uint32_t n_declassify;
+	/*
+	 * Checkpointing (pdlc emits these for `state T` with `checkpoint every
+	 * N batches`; NULL otherwise).  The state is the object the domain
+	 * exports first (or that object's first member): save_state writes it
+	 * as an image, load_state reloads one into a freshly initialised state.
+	 */
+	int (*save_state)(const void *state, void **image, size_t *len);
+	int (*load_state)(const void *image, size_t len, void *state);
 } pd_domain_spec;
 
 enum pd_domain_state {
@@ -51,6 +65,9 @@ typedef struct pd_domain_stats {
 	uint64_t recoveries;
 	size_t charged_bytes;  /* bytes allocated by the domain and not yet freed */
 	uint32_t exported;     /* slots ever exported */
+	uint64_t checkpoints;  /* images taken */
+	uint64_t restores;     /* recoveries that reloaded the last image */
+	size_t image_bytes;    /* the size of the last image, 0 when none */
 } pd_domain_stats;
 
 #define PD_MAX_DOMAINS 1024  /* ids 1 .. 1023; 0 is never a domain */
@@ -86,6 +103,20 @@ void pd_domain_get_stats(const pd_domain *d, pd_domain_stats *st);
  * Returns 0, or -PD_EDEAD when re-initialisation failed.
  */
 int pd_domain_recover(pd_domain *d);
+
+/*
+ * Takes a checkpoint of d's state now: runs spec->save_state inside d on
+ * the object d exported first, and keeps the image (outside d's heap, so a
+ * fault in d does not free it) as the one `on_fault restore` reloads.  A
+ * scheduler calls it at a batch boundary, where run-to-completion makes
+ * the state consistent without locks.  Must be called outside d.  Returns
+ * 0, -PD_EINVAL (d has no save_state or no export), or the save's error
+ * (the previous image is kept then).
+ */
+int pd_domain_checkpoint(pd_domain *d);
+
+/* The image the next restore would load; *image NULL when there is none. */
+void pd_domain_checkpoint_image(const pd_domain *d, const void **image, size_t *len);
 
 /* The domain running on this thread; NULL outside any domain. */
 static inline pd_domain *pd_current(void);

@@ -13,6 +13,8 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +33,36 @@ __thread struct pd__thread pd__self __attribute__((tls_model("initial-exec")));
 
 static __thread pd_fault_info last_fault;
 
+/*
+ * A panic's message is formatted when someone asks (pd_last_fault), not at
+ * fault time, where vsnprintf was a third of a recovery.  The fault records
+ * a copy of the format and the arguments by value (strings copied: they
+ * may live in the heap the recovery frees).
+ */
+enum { LAZY_ARGS = 12 };
+enum arg_class { ARG_NONE, ARG_INT, ARG_UINT, ARG_DOUBLE, ARG_LDOUBLE, ARG_STR, ARG_PTR };
+
+static __thread struct {
+	int pending;          /* last_fault.message is still to be formatted */
+	const char *assert_expr, *assert_file;  /* an assertion: literals */
+	int assert_line;
+	char fmt[sizeof(last_fault.message)];
+	union {
+		long long i;
+		unsigned long long u;
+		double d;
+		long double ld;
+		const char *s;
+		void *p;
+	} arg[LAZY_ARGS];
+	int star[LAZY_ARGS][2];  /* '*' width and precision, when given */
+	char strs[256];          /* copies of %s arguments */
+} lazy;
+
+/* The proxies' frame stack (pd_call.h): only the pages used are touched. */
+#define FRAME_STACK_FRAMES 4096
+static pthread_key_t frames_key;
+
 static const int fault_signals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
 static struct sigaction previous[NSIG];
 static pthread_once_t handlers_once = PTHREAD_ONCE_INIT;
@@ -45,8 +77,199 @@ static pthread_key_t altstack_key;
  */
 #define ALTSTACK_SIZE (4 * 1024 * 1024)
 
+/* One conversion of a printf format, as far as capturing it needs. */
+struct spec {
+	const char *start, *end;     /* from '%' to after the conversion */
+	const char *flags, *width, *prec;  /* spans, ending at the next part */
+	int nflags, nwidth, nprec;   /* lengths; -1: '*' */
+	int has_prec;
+	char len;                    /* 'H' hh, 'h', 'l', 'q' ll, 'z', 'j', 't', 'L', 0 */
+	char conv;
+	enum arg_class cls;
+};
+
+/* Parses the conversion at *p ('%' + 1); false when we do not handle it. */
+static bool parse_spec(const char *p, struct spec *sp)
+{
+	sp->start = p - 1;
+	sp->flags = p;
+	while (*p == '-' || *p == '+' || *p == ' ' || *p == '#' || *p == '0')
+		p++;
+	sp->nflags = (int)(p - sp->flags);
+	sp->width = p;
+	if (*p == '*') {
+		sp->nwidth = -1;
+		p++;
+	} else {
+		while (*p >= '0' && *p <= '9')
+			p++;
+		sp->nwidth = (int)(p - sp->width);
+	}
+	sp->has_prec = *p == '.';
+	sp->nprec = 0;
+	if (sp->has_prec) {
+		sp->prec = ++p;
+		if (*p == '*') {
+			sp->nprec = -1;
+			p++;
+		} else {
+			while (*p >= '0' && *p <= '9')
+				p++;
+			sp->nprec = (int)(p - sp->prec);
+		}
+	}
+	sp->len = 0;
+	switch (*p) {
+	case 'h': sp->len = p[1] == 'h' ? (p++, 'H') : 'h'; p++; break;
+	case 'l': sp->len = p[1] == 'l' ? (p++, 'q') : 'l'; p++; break;
+	case 'z': case 'j': case 't': case 'L': sp->len = *p++; break;
+	default: break;
+	}
+	sp->conv = *p;
+	sp->end = p + 1;
+	switch (*p) {
+	case 'd': case 'i': sp->cls = ARG_INT; break;
+	case 'u': case 'o': case 'x': case 'X': sp->cls = ARG_UINT; break;
+	case 'c': sp->cls = ARG_INT; return sp->len == 0;
+	case 'e': case 'E': case 'f': case 'F': case 'g': case 'G': case 'a': case 'A':
+		sp->cls = sp->len == 'L' ? ARG_LDOUBLE : ARG_DOUBLE;
+		return sp->len == 0 || sp->len == 'L' || sp->len == 'l';
+	case 's': sp->cls = ARG_STR; return sp->len == 0;
+	case 'p': sp->cls = ARG_PTR; return sp->len == 0;
+	default: return false;  /* %n, wide, unknown: format eagerly */
+	}
+	return sp->len != 'L';
+}
+
+static long long take_int(va_list *ap, char len, bool is_signed)
+{
+	switch (len) {
+	case 'l': return is_signed ? va_arg(*ap, long) : (long long)va_arg(*ap, unsigned long);
+	case 'q': return va_arg(*ap, long long);
+	case 'z': return (long long)va_arg(*ap, size_t);
+	case 'j': return (long long)va_arg(*ap, intmax_t);
+	case 't': return (long long)va_arg(*ap, ptrdiff_t);
+	default: return is_signed ? va_arg(*ap, int) : (long long)va_arg(*ap, unsigned);
+	}
+}
+
+/* Records fmt and its arguments; false when fmt needs formatting now. */
+static bool capture(const char *fmt, va_list *ap)
+{
+	size_t n = strnlen(fmt, sizeof(lazy.fmt));
+	if (n == sizeof(lazy.fmt))
+		return false;
+	memcpy(lazy.fmt, fmt, n + 1);
+	if (memchr(lazy.fmt, '%', n) == NULL)
+		return true;          /* a plain message: nothing else to record */
+	size_t used = 0;
+	int k = 0;
+	for (const char *p = lazy.fmt; *p; p++) {
+		if (*p != '%')
+			continue;
+		if (*++p == '%')
+			continue;
+		struct spec sp;
+		if (k == LAZY_ARGS || !parse_spec(p, &sp))
+			return false;
+		p = sp.end - 1;
+		if (sp.nwidth < 0)
+			lazy.star[k][0] = va_arg(*ap, int);
+		if (sp.nprec < 0)
+			lazy.star[k][1] = va_arg(*ap, int);
+		switch (sp.cls) {
+		case ARG_INT: lazy.arg[k].i = take_int(ap, sp.len, true); break;
+		case ARG_UINT: lazy.arg[k].i = take_int(ap, sp.len, false); break;
+		case ARG_DOUBLE: lazy.arg[k].d = va_arg(*ap, double); break;
+		case ARG_LDOUBLE: lazy.arg[k].ld = va_arg(*ap, long double); break;
+		case ARG_PTR: lazy.arg[k].p = va_arg(*ap, void *); break;
+		case ARG_STR: {
+			const char *str = va_arg(*ap, const char *);
+			if (str == NULL)
+				str = "(null)";
+			lazy.arg[k].s = lazy.strs + used;
+			while (*str && used < sizeof(lazy.strs) - 1)
+				lazy.strs[used++] = *str++;
+			lazy.strs[used] = '\0';
+			if (used < sizeof(lazy.strs) - 1)
+				used++;
+			break;
+		}
+		default: return false;
+		}
+		k++;
+	}
+	return true;
+}
+
+/* Formats what capture recorded, conversion by conversion. */
+static void format_captured(char *out, size_t size)
+{
+	size_t n = 0;
+	int k = 0;
+	for (const char *p = lazy.fmt; *p && n < size - 1;) {
+		if (p[0] != '%' || p[1] == '%') {
+			out[n++] = *p;
+			p += p[0] == '%' ? 2 : 1;
+			continue;
+		}
+		struct spec sp;
+		parse_spec(p + 1, &sp);
+		/* Normalised: stars made numbers, lengths widened to what we stored. */
+		char f[48];
+		int m = snprintf(f, sizeof(f), "%%%.*s", sp.nflags, sp.flags);
+		if (sp.nwidth < 0)
+			m += snprintf(f + m, sizeof(f) - m, "%d", lazy.star[k][0]);
+		else
+			m += snprintf(f + m, sizeof(f) - m, "%.*s", sp.nwidth, sp.width);
+		if (sp.has_prec && sp.nprec < 0 && lazy.star[k][1] >= 0)
+			m += snprintf(f + m, sizeof(f) - m, ".%d", lazy.star[k][1]);
+		else if (sp.has_prec && sp.nprec >= 0)
+			m += snprintf(f + m, sizeof(f) - m, ".%.*s", sp.nprec, sp.prec);
+		const char *len = sp.cls == ARG_INT || sp.cls == ARG_UINT ? "ll"
+				  : sp.cls == ARG_LDOUBLE ? "L" : "";
+		if (sp.conv == 'c')
+			len = "";
+		snprintf(f + m, sizeof(f) - m, "%s%c", len, sp.conv);
+		long long i = lazy.arg[k].i;
+		switch (sp.len) {  /* the truncation the callee's printf would do */
+		case 'H': i = sp.cls == ARG_INT ? (long long)(signed char)i : (long long)(unsigned char)i; break;
+		case 'h': i = sp.cls == ARG_INT ? (long long)(short)i : (long long)(unsigned short)i; break;
+		case 0: i = sp.cls == ARG_INT ? (long long)(int)i : (long long)(unsigned)i; break;
+		case 'l': i = sp.cls == ARG_INT ? (long)i : (long long)(unsigned long)i; break;
+		default: break;
+		}
+		int w;
+		switch (sp.cls) {
+		case ARG_DOUBLE: w = snprintf(out + n, size - n, f, lazy.arg[k].d); break;
+		case ARG_LDOUBLE: w = snprintf(out + n, size - n, f, lazy.arg[k].ld); break;
+		case ARG_STR: w = snprintf(out + n, size - n, f, lazy.arg[k].s); break;
+		case ARG_PTR: w = snprintf(out + n, size - n, f, lazy.arg[k].p); break;
+		default:
+			w = sp.conv == 'c' ? snprintf(out + n, size - n, f, (int)i)
+					   : snprintf(out + n, size - n, f, i);
+			break;
+		}
+		n += w > 0 ? (size_t)w : 0;
+		if (n > size - 1)
+			n = size - 1;
+		p = sp.end;
+		k++;
+	}
+	out[n] = '\0';
+}
+
 const pd_fault_info *pd_last_fault(void)
 {
+	if (lazy.pending) {
+		lazy.pending = 0;
+		if (lazy.assert_expr)
+			snprintf(last_fault.message, sizeof(last_fault.message),
+				 "%s:%d: assertion failed: %s", lazy.assert_file,
+				 lazy.assert_line, lazy.assert_expr);
+		else
+			format_captured(last_fault.message, sizeof(last_fault.message));
+	}
 	return &last_fault;
 }
 
@@ -74,6 +297,7 @@ static int contained(void)
 static void set_message(const char *a, const char *b)
 {
 	size_t n = 0;
+	lazy.pending = 0;
 	for (; *a && n < sizeof(last_fault.message) - 1; a++)
 		last_fault.message[n++] = *a;
 	for (; b && *b && n < sizeof(last_fault.message) - 1; b++)
@@ -151,10 +375,49 @@ static void drop_altstack(void *mem)
 	munmap(mem, ALTSTACK_SIZE);
 }
 
+static void drop_frames(void *mem)
+{
+	pd__self.frame_next = pd__self.frame_end = NULL;
+	munmap(mem, FRAME_STACK_FRAMES * sizeof(pd_catch));
+}
+
 static void make_key(void)
 {
 	pthread_key_create(&altstack_key, drop_altstack);
+	pthread_key_create(&frames_key, drop_frames);
 	install();
+}
+
+static int map_frames(void)
+{
+	struct pd__thread *t = &pd__self;
+	if (t->frame_end != NULL)
+		return 0;
+	pd_catch *f = mmap(NULL, FRAME_STACK_FRAMES * sizeof(pd_catch), PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (f == MAP_FAILED)
+		return -PD_ENOMEM;
+	pthread_setspecific(frames_key, f);
+	t->frame_next = f;
+	t->frame_end = f + FRAME_STACK_FRAMES;
+	return 0;
+}
+
+/* The proxy found its frame stack full or not yet mapped. */
+__attribute__((cold))
+pd_catch *pd__frame_slow(int *rc)
+{
+	struct pd__thread *t = &pd__self;
+
+	if (t->frame_end == NULL) {
+		*rc = pd_thread_init();
+		if (*rc < 0)
+			return NULL;
+		if (t->frame_next != t->frame_end)
+			return t->frame_next;
+	}
+	*rc = -PD_ENOMEM;   /* FRAME_STACK_FRAMES nested cross-domain calls */
+	return NULL;
 }
 
 void pd__install_handlers(void)
@@ -167,6 +430,8 @@ int pd_thread_init(void)
 	if (pd__self.ready)
 		return 0;
 	pd__install_handlers();
+	if (map_frames() < 0)
+		return -PD_ENOMEM;
 
 	/* A thread that already has an alternate stack (DPDK's, the app's) keeps it. */
 	stack_t old;
@@ -188,32 +453,65 @@ int pd_thread_init(void)
 	return 0;
 }
 
+/* Records the message of a fault, for pd_last_fault to format later. */
+static void record_message(const char *fmt, va_list ap)
+{
+	va_list again;
+
+	va_copy(again, ap);
+	lazy.assert_expr = NULL;
+	lazy.pending = capture(fmt, &again);
+	if (!lazy.pending)
+		vsnprintf(last_fault.message, sizeof(last_fault.message), fmt, ap);
+	va_end(again);
+}
+
+__attribute__((format(printf, 1, 2)))
+static void record(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	record_message(fmt, ap);
+	va_end(ap);
+}
+
 void pd_panic(const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(last_fault.message, sizeof(last_fault.message), fmt, ap);
+	record_message(fmt, ap);
 	va_end(ap);
 	if (contained()) {
 		last_fault.kind = PD_FAULT_PANIC;
 		last_fault.signo = 0;
 		unwind();
 	}
-	fprintf(stderr, "pd_panic: %s\n", last_fault.message);
+	fprintf(stderr, "pd_panic: %s\n", pd_last_fault()->message);
 	abort();
 }
 
+/* expr and file are string literals (pd_assert): kept by pointer. */
 void pd__assert_fail(const char *expr, const char *file, int line)
 {
-	pd_panic("%s:%d: assertion failed: %s", file, line, expr);
+	lazy.assert_expr = expr;
+	lazy.assert_file = file;
+	lazy.assert_line = line;
+	lazy.pending = 1;
+	if (contained()) {
+		last_fault.kind = PD_FAULT_PANIC;
+		last_fault.signo = 0;
+		unwind();
+	}
+	fprintf(stderr, "pd_panic: %s\n", pd_last_fault()->message);
+	abort();
 }
 
 void pd__fault_quota(size_t size)
 {
-	snprintf(last_fault.message, sizeof(last_fault.message),
-		 "quota of %zu bytes exceeded by an allocation of %zu",
-		 pd__self.current->spec.quota_bytes, size);
+	record("quota of %zu bytes exceeded by an allocation of %zu",
+	       pd__self.current->spec.quota_bytes, size);
 	last_fault.kind = PD_FAULT_QUOTA;
 	last_fault.signo = 0;
 	unwind();
@@ -255,9 +553,10 @@ int pd__call_unwound(pd_call *c)
 	struct pd__thread *t = &pd__self;
 
 	t->current = c->caller;
-	t->top = &c->frame;
-	pd__count_fault(c->frame.faulted);
-	pd__recover(c->frame.faulted);
+	t->top = c->framed;
+	t->frame_next = c->framed + 1;
+	pd__count_fault(c->framed->faulted);
+	pd__recover(c->framed->faulted);
 	return 0;
 }
 
@@ -269,6 +568,7 @@ int pd__guarded_unwound(pd_catch *frame)
 
 	t->current = frame->owner;
 	t->top = frame;
+	t->frame_next = frame + 1;
 	pd__count_fault(frame->faulted);
 	pd__recover(frame->faulted);
 	return -PD_EFAULT;

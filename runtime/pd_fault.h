@@ -7,8 +7,11 @@
  * objects freed, its init re-run) and the caller gets -PD_EFAULT.
  * A fault outside any domain behaves as it would without libpd.
  *
- * Catch frames are a per-thread stack of pd_catch records living in the
- * callers' own stack frames.  A proxy's frame is filled by a small assembly
+ * Catch frames are a per-thread stack of pd_catch records: frames armed by
+ * hand live in the armers' stack frames, proxies' frames in a per-thread
+ * frame stack (so the proxy's own state stays in registers; at most 4096
+ * nested framed calls, beyond which a call fails with -PD_ENOMEM).  A
+ * proxy's frame is filled by a small assembly
  * thunk that saves the callee-saved registers on the way into the
  * implementation (pd_call.h); a frame armed by hand costs a
  * __builtin_setjmp.  Neither makes a system call.  The
@@ -24,8 +27,8 @@
 typedef struct pd_domain pd_domain;
 
 /*
- * One recovery point.  Lives in the stack frame of the code that armed it.
- * Two kinds: a setjmp frame (PD_CATCH_ARM, init runs, PD_CALL_GUARD) and a
+ * One recovery point.  Lives in the stack frame of the code that armed it
+ * (a proxy's: in the thread's frame stack).  Two kinds: a setjmp frame (PD_CATCH_ARM, init runs, PD_CALL_GUARD) and a
  * thunk frame, filled by pd__guarded_call (pd_call.h) with the registers a
  * return needs.  The field offsets are known to pd_thunk_x86_64.S.
  */
@@ -49,7 +52,12 @@ enum pd_fault_kind {
 	PD_FAULT_QUOTA,   /* pd_alloc over the domain's quota */
 };
 
-/* What the last fault on this thread was; for logs and tests. */
+/*
+ * What the last fault on this thread was; for logs and tests.  A panic's
+ * message is formatted on the first pd_last_fault() after it, not at fault
+ * time (the format and arguments are recorded, %s strings copied), so read
+ * it through pd_last_fault().
+ */
 typedef struct pd_fault_info {
 	enum pd_fault_kind kind;
 	int signo;

@@ -8,6 +8,6 @@
 #ifndef PD_FORMAT_H
 #define PD_FORMAT_H
 
-#define PD_FORMAT_VERSION 1
+#define PD_FORMAT_VERSION 2
 
 #endif

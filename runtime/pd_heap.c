@@ -60,7 +60,7 @@ static void unlock_heap(pd_domain *d)
 
 void *pd_alloc(size_t size, const pd_kind *kind)
 {
-	if (size > SIZE_MAX - sizeof(struct pd__obj))
+	if (size > UINT32_MAX)  /* the header's size field is 32 bits */
 		return NULL;
 	pd_domain *d = lock_heap();
 	if (d && d->spec.quota_bytes && size > d->spec.quota_bytes - d->charged_bytes) {
@@ -75,7 +75,7 @@ void *pd_alloc(size_t size, const pd_kind *kind)
 	h->owner = d;
 	h->kind = kind;
 	h->charged = d;
-	h->size = size;
+	h->size = (uint32_t)size;
 	h->magic = PD__OBJ_MAGIC;
 	if (d)
 		d->charged_bytes += size;
@@ -146,6 +146,33 @@ const pd_kind *pd_kind_of(const void *obj)
 {
 	const struct pd__obj *h = pd__obj_of(obj);
 	return h->magic == PD__OBJ_MAGIC ? h->kind : NULL;
+}
+
+/*
+ * The epoch counter.  Walks on different threads take distinct epochs, so
+ * they never mistake each other's stamps (they must not walk the same
+ * objects at once anyway: that would race on refcounts too).  The wrap
+ * reset could disturb a walk running on another thread at that instant;
+ * that needs 2^32 walks, one of them concurrent with the wrap.
+ */
+static uint32_t epoch_counter;
+
+uint32_t pd__epoch_next(void)
+{
+	uint32_t e = __atomic_add_fetch(&epoch_counter, 1, __ATOMIC_RELAXED);
+	if (__builtin_expect(e != 0, 1))
+		return e;
+	pthread_mutex_lock(&heap_lock);
+	for (struct pd__obj *h = live.next; h != &live; h = h->next)
+		h->epoch = 0;
+	pthread_mutex_unlock(&heap_lock);
+	return __atomic_add_fetch(&epoch_counter, 1, __ATOMIC_RELAXED);
+}
+
+/* For the wrap test only: puts the counter just below the wrap. */
+void pd__epoch_set(uint32_t e)
+{
+	__atomic_store_n(&epoch_counter, e, __ATOMIC_RELAXED);
 }
 
 size_t pd_heap_live_objects(void)

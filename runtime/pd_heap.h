@@ -32,7 +32,8 @@ typedef struct pd_kind {
 
 /*
  * Allocates size zeroed bytes owned by the current domain.  Returns NULL
- * when memory is exhausted.  Exceeding the current domain's quota does not
+ * when memory is exhausted or size exceeds UINT32_MAX (the header keeps a
+ * 32-bit size).  Exceeding the current domain's quota does not
  * return: it faults the domain (pd_last_fault()->kind == PD_FAULT_QUOTA).
  * The result is aligned to 16 bytes.
  */

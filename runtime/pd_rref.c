@@ -22,6 +22,8 @@ static void bind(pd_domain *d, uint32_t i, const void *ops, void *self,
 	s->self = self;
 	s->acl = acl;
 	s->acl_arg = acl_arg;
+	s->lattice = d->spec.lattice;
+	s->hooks = acl != NULL || s->lattice != NULL;
 	s->state = PD__SLOT_BOUND;
 	__atomic_store_n(&s->key, handle_of(d, i, s->gen), __ATOMIC_RELEASE);
 }
@@ -53,6 +55,36 @@ int pd_export(const void *ops, void *self, pd_acl_fn acl, void *acl_arg, pd_rref
 	}
 	out->v = handle_of(d, i, d->slots[i].gen);
 	pthread_mutex_unlock(&pd__table_lock);
+	return 0;
+}
+
+int pd_domain_export_rref(const pd_domain *d, unsigned k, pd_rref *out)
+{
+	if (d == NULL || out == NULL || !pd__is_record(d))
+		return -PD_EINVAL;
+	pthread_mutex_lock(&pd__table_lock);
+	int rc = 0;
+	if (d->state == PD_DOMAIN_FREE || k >= d->next_slot)
+		rc = -PD_EINVAL;
+	else if (d->slots[k].state == PD__SLOT_REVOKED)
+		rc = -PD_EREVOKED;
+	else if (d->slots[k].state != PD__SLOT_BOUND)
+		rc = -PD_ESTALE;
+	else
+		out->v = handle_of(d, k, d->slots[k].gen);
+	pthread_mutex_unlock(&pd__table_lock);
+	return rc;
+}
+
+int pd__rref_target(pd_rref r, const void **ops, void **self)
+{
+	int rc = pd_rref_check(r);
+	if (rc < 0)
+		return rc;
+	const struct pd__slot *s =
+		&pd__domains[r.v >> PD__DOM_SHIFT]->slots[(r.v >> PD__SLOT_SHIFT) & PD__SLOT_MASK];
+	*ops = s->ops;
+	*self = s->self;
 	return 0;
 }
 

@@ -76,6 +76,21 @@ int pd_revoke(pd_rref r);
  */
 int pd_rref_check(pd_rref r);
 
+/*
+ * The handle of the k-th object domain d exported (k counts pd_export
+ * calls of d's init in order, from 0; the re-binding rule above keeps it
+ * the same across recoveries).  Returns 0, -PD_EINVAL (no such export or
+ * no live domain), -PD_EREVOKED or -PD_ESTALE (not bound now: the domain is
+ * recovering, or a re-init did not export it again).
+ */
+int pd_domain_export_rref(const pd_domain *d, unsigned k, pd_rref *out);
+
+/*
+ * Trusted code only (the scheduler's direct, unisolated baseline): the ops
+ * table and object r reaches, without calling.  0 or pd_rref_check's error.
+ */
+int pd__rref_target(pd_rref r, const void **ops, void **self);
+
 /* The domain an rref points into, or NULL when r names no live domain. */
 pd_domain *pd_rref_domain(pd_rref r);
 

@@ -7,16 +7,18 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "pd_format.h"
-#if PD_FORMAT_VERSION != 1
-#error "packet.pdl.h was generated for libpd format 1: regenerate it with the pdlc of this libpd"
+#if PD_FORMAT_VERSION != 2
+#error "packet.pdl.h was generated for libpd format 2: regenerate it with the pdlc of this libpd"
 #endif
 
 #include "pd.h"
 #include "pd_data.h"
 #include "pd_lattice.h"
 #include "pd_wiring.h"
+#include "pd_ckpt.h"
 
 /* opaque batch: defined by the runtime */
 typedef struct pd_batch pd_batch;
@@ -31,13 +33,18 @@ enum {
 };
 
 /* proxies: call an exported stage through an rref */
-static inline int std_stage_process(pd_rref rref, pd_batch **b, pd_batch **result)
+PD_PROXY int std_stage_process(pd_rref rref, pd_batch **b, pd_batch **result)
 {
 	pd_call call;
 	int rc = pd_call_enter(&call, rref, STD_STAGE_PROCESS);
 	if (rc < 0)
 		return rc;
 	const std_stage_ops *ops = call.ops;
+	rc = pd_call_flow_in(&call, NULL, 0);
+	if (rc < 0) {
+		pd_call_leave(&call);
+		return rc;
+	}
 	pd_batch *b_moved = *b;
 	rc = pd_move_in(&call, b_moved);
 	if (rc < 0) {
@@ -47,6 +54,8 @@ static inline int std_stage_process(pd_rref rref, pd_batch **b, pd_batch **resul
 	*b = NULL;
 	pd_batch *out = NULL;
 	rc = PD_CALL_VIA(&call, ops->process)(call.self, b_moved, &out);
+	if (rc >= 0)
+		rc = pd_call_flow_out(&call, NULL, 0);
 	if (rc >= 0)
 		rc = pd_move_out(&call, out);
 	pd_call_leave(&call);

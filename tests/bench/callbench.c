@@ -10,6 +10,13 @@
  *	stage_direct_cycles=.. stage_proxy_cycles=.. stage_overhead_cycles=..
  *	stage_armed_proxy_cycles=.. stage_armed_overhead_cycles=..
  *	                                                     batch moved in and back out
+ *	stage_armed_unchecked_cycles=Y label_check_cycles=Z  the armed stage call through a copy of
+ *	                                                     its proxy without pd_call_flow_in/out:
+ *	                                                     what the label checks cost a domain
+ *	                                                     without a lattice
+ *	labeled_proxy_cycles=Y label_overhead_cycles=Z        the same null call into a domain
+ *	                                                     with a lattice (powerset {a, b}, clearance
+ *	                                                     top) minus the call into one without
  *	recovery_cycles=R                                    pd_panic in the callee -> caller has -PD_EFAULT
  *	recovery_signal_cycles=R                             the same for a SIGSEGV (kernel signal delivery included)
  *
@@ -62,12 +69,32 @@ static int null_init(void *arg)
 	return rc;
 }
 
+/* --- the same null filter in a domain that carries labels --- */
+
+static const char *const lvl_names[] = { "a", "b" };
+static const pd_lattice lvl_lattice = {
+	.name = "callbench.lvl",
+	.kind = PD_LATTICE_POWERSET,
+	.n_labels = 4,
+	.n_names = 2,
+	.names = lvl_names,
+	.bottom = 0,
+	.top = 0x3,
+};
+static pd_rref labeled_rref;
+
+static int labeled_init(void *arg)
+{
+	(void)arg;
+	return pd_export(&null_ops, &null_state, NULL, NULL, &labeled_rref);
+}
+
 /* --- the measured calls --- */
 
 static const nf_null_ops *volatile direct_null = &null_ops;
 static const nf_stage_ops *volatile direct_stage = &stage_ops;
 static void *volatile direct_self = &null_state;
-static volatile pd_rref v_null, v_stage;
+static volatile pd_rref v_null, v_stage, v_labeled;
 static volatile uint32_t sink;
 
 __attribute__((noinline)) static void direct_call(uint32_t x)
@@ -83,6 +110,48 @@ __attribute__((noinline)) static void proxy_call(uint32_t x)
 	pd_rref ref = { v_null.v };
 	nf_null_ping(ref, x, &r);
 	sink = r;
+}
+
+__attribute__((noinline)) static void labeled_call(uint32_t x)
+{
+	uint32_t r;
+	pd_rref ref = { v_labeled.v };
+	nf_null_ping(ref, x, &r);
+	sink = r;
+}
+
+/* nf_stage_process as pdlc emits it, minus pd_call_flow_in/out. */
+static inline __attribute__((always_inline))
+int stage_unchecked(pd_rref rref, pd_batch **b, pd_batch **result)
+{
+	pd_call call;
+	int rc = pd_call_enter(&call, rref, NF_STAGE_PROCESS);
+	if (rc < 0)
+		return rc;
+	const nf_stage_ops *ops = call.ops;
+	pd_batch *b_moved = *b;
+	rc = pd_move_in(&call, b_moved);
+	if (rc < 0) {
+		pd_call_leave(&call);
+		return rc;
+	}
+	*b = NULL;
+	pd_batch *out = NULL;
+	rc = PD_CALL_VIA(&call, ops->process)(call.self, b_moved, &out);
+	if (rc >= 0)
+		rc = pd_move_out(&call, out);
+	pd_call_leave(&call);
+	if (rc >= 0)
+		*result = out;
+	return rc;
+}
+
+__attribute__((noinline)) static pd_batch *unchecked_stage_call(pd_batch *b)
+{
+	pd_batch *out = NULL;
+	pd_rref ref = { v_stage.v };
+	stage_unchecked(ref, &b, &out);
+	return out;
 }
 
 __attribute__((noinline)) static pd_batch *direct_stage_call(pd_batch *b)
@@ -125,6 +194,14 @@ static uint64_t time_proxy(void)
 	return tsc() - t0;
 }
 
+static uint64_t time_labeled(void)
+{
+	uint64_t t0 = tsc();
+	for (uint32_t i = 0; i < BLOCK; i++)
+		labeled_call(i);
+	return tsc() - t0;
+}
+
 static uint64_t time_armed(void)
 {
 	pd_catch c;
@@ -163,7 +240,7 @@ static uint64_t time_stage_proxy(pd_batch **b)
 	return dt;
 }
 
-static uint64_t time_stage_armed(pd_batch **b)
+static uint64_t time_stage_armed_via(pd_batch **b, pd_batch *(*call)(pd_batch *))
 {
 	pd_catch c;
 	pd_batch *volatile x = *b;
@@ -174,11 +251,21 @@ static uint64_t time_stage_armed(pd_batch **b)
 	}
 	t0 = tsc();
 	for (uint32_t i = 0; i < BLOCK; i++)
-		x = proxy_stage_call(x);
+		x = call(x);
 	uint64_t dt = tsc() - t0;
 	pd_catch_disarm(&c);
 	*b = x;
 	return dt;
+}
+
+static uint64_t time_stage_armed(pd_batch **b)
+{
+	return time_stage_armed_via(b, proxy_stage_call);
+}
+
+static uint64_t time_stage_unchecked(pd_batch **b)
+{
+	return time_stage_armed_via(b, unchecked_stage_call);
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -221,12 +308,24 @@ int main(void)
 		fprintf(stderr, "callbench: %s\n", pd_strerror(rc));
 		return 1;
 	}
+	static const pd_domain_spec labeled_spec = {
+		.name = "null-filter-labeled", .init = labeled_init,
+		.policy = PD_RECOVER_RESET, .lattice = &lvl_lattice, .clearance = 0x3,
+	};
+	pd_domain *ld;
+	rc = pd_domain_create(&labeled_spec, &ld);
+	if (rc < 0) {
+		fprintf(stderr, "callbench: %s\n", pd_strerror(rc));
+		return 1;
+	}
 	v_null.v = null_rref.v;
 	v_stage.v = stage_rref.v;
+	v_labeled.v = labeled_rref.v;
 	pd_batch *b = pd_alloc(sizeof(*b), NULL);
 
 	static uint64_t dir[SAMPLES], prx[SAMPLES], arm[SAMPLES];
-	static uint64_t sdir[SAMPLES], sprx[SAMPLES], sarm[SAMPLES];
+	static uint64_t sdir[SAMPLES], sprx[SAMPLES], sarm[SAMPLES], lab[SAMPLES],
+		uchk[SAMPLES];
 	for (int warm = 0; warm < 1000; warm++) {
 		time_direct();
 		time_proxy();
@@ -239,6 +338,8 @@ int main(void)
 		sdir[i] = time_stage_direct(&b);
 		sprx[i] = time_stage_proxy(&b);
 		sarm[i] = time_stage_armed(&b);
+		lab[i] = time_labeled();
+		uchk[i] = time_stage_unchecked(&b);
 	}
 	if (b == NULL || pd_owner(b, NULL) != NULL) {
 		fprintf(stderr, "callbench: the batch did not come back\n");
@@ -248,17 +349,22 @@ int main(void)
 	double ma = median(arm, SAMPLES, BLOCK);
 	double sd = median(sdir, SAMPLES, BLOCK), sp = median(sprx, SAMPLES, BLOCK);
 	double sa = median(sarm, SAMPLES, BLOCK);
+	double ml = median(lab, SAMPLES, BLOCK);
+	double su = median(uchk, SAMPLES, BLOCK);
 
 	printf("direct_cycles=%.1f proxy_cycles=%.1f overhead_cycles=%.1f\n", md, mp, mp - md);
 	printf("armed_proxy_cycles=%.1f armed_overhead_cycles=%.1f\n", ma, ma - md);
 	printf("stage_direct_cycles=%.1f stage_proxy_cycles=%.1f stage_overhead_cycles=%.1f\n",
 	       sd, sp, sp - sd);
 	printf("stage_armed_proxy_cycles=%.1f stage_armed_overhead_cycles=%.1f\n", sa, sa - sd);
+	printf("stage_armed_unchecked_cycles=%.1f label_check_cycles=%.1f\n", su, sa - su);
+	printf("labeled_proxy_cycles=%.1f label_overhead_cycles=%.1f\n", ml, ml - mp);
 	printf("recovery_cycles=%.0f\n", recovery(0xdead));
 	printf("recovery_signal_cycles=%.0f\n", recovery(0xbeef));
 	printf("calls_per_variant=%u\n", (unsigned)SAMPLES * BLOCK);
 
 	pd_free(b);
+	pd_domain_destroy(ld);
 	pd_domain_destroy(d);
 	return 0;
 }

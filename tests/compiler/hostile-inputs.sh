@@ -72,7 +72,7 @@ run "no arguments" 2 "no input file"
 run "unknown option" 2 "unknown option: --frobnicate" --frobnicate "$tmp/ok.pdl"
 run "two inputs" 2 "more than one input file" "$tmp/ok.pdl" "$tmp/ok.pdl"
 run "-o without a folder" 2 "missing argument after: -o" "$tmp/ok.pdl" -o
-run "--version" 0 "pdlc 0.1.0 (libpd format 1)" --version
+run "--version" 0 "pdlc 0.1.0 (libpd format 2)" --version
 run "--help" 0 "usage: pdlc" --help
 
 echo "Run Summary:    Type  Total    Ran Passed Failed Inactive"

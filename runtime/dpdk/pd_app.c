@@ -1,0 +1,308 @@
+/*
+ * pd_app.c - the shared main loop of pipeline programs (see pd_app.h).
+ * The main lcore is the control thread (progress, deadlines, signals) and
+ * the other lcores are workers; with a single lcore the main lcore works
+ * and a plain pthread does the control.
+ */
+#include "pd_app.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+
+#include "pd_eal.h"
+
+static pd_worker workers[PD_MAX_WORKERS];
+static unsigned n_workers;
+static const pd_app_opts *run_opts;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	pd_sched_running = false;
+}
+
+static int parse_number(const char *opt, const char *v, double lo, double hi,
+			double *out)
+{
+	char *end;
+
+	errno = 0;
+	double d = v ? strtod(v, &end) : 0;
+	if (!v || !*v || *end || errno || d < lo || d > hi) {
+		fprintf(stderr, "pd: %s wants a number in [%g, %g], not '%s'\n",
+			opt, lo, hi, v ? v : "(nothing)");
+		return -1;
+	}
+	*out = d;
+	return 0;
+}
+
+static void usage(const char *prog, const pd_app_opts *o)
+{
+	fprintf(stderr,
+		"usage: %s [EAL args] -- [options]\n"
+		"  --burst N                  packets per RX burst, 1..%d (32)\n"
+		"  --inject-fault S:N[:KIND]  fault stage S every N batches; KIND\n"
+		"                             segv|abort|assert|fpe (segv)\n"
+		"  --duration SECONDS         stop after this long\n"
+		"  --idle-exit MS             stop once idle for MS ms\n"
+		"  --direct                   call stages without isolation\n"
+		"  --quiet                    no progress lines\n%s",
+		prog, PD_BATCH_MAX, o->usage ? o->usage : "");
+}
+
+static int parse(int argc, char **argv, pd_app_opts *o)
+{
+	double d;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			usage(argv[0], o);
+			return 1;
+		} else if (!strcmp(a, "--burst")) {
+			if (parse_number(a, v, 1, PD_BATCH_MAX, &d))
+				return -1;
+			o->burst = (unsigned)d;
+			i++;
+		} else if (!strcmp(a, "--duration")) {
+			if (parse_number(a, v, 0, 1e9, &d))
+				return -1;
+			o->duration = d;
+			i++;
+		} else if (!strcmp(a, "--idle-exit")) {
+			if (parse_number(a, v, 1, 1e9, &d))
+				return -1;
+			o->idle_exit_ms = d;
+			i++;
+		} else if (!strcmp(a, "--inject-fault")) {
+			if (!v) {
+				fprintf(stderr, "pd: --inject-fault wants STAGE:EVERY_N[:KIND]\n");
+				return -1;
+			}
+			if (o->n_injects == PD_MAX_STAGES) {
+				fprintf(stderr, "pd: too many --inject-fault\n");
+				return -1;
+			}
+			o->inject_specs[o->n_injects++] = v;
+			i++;
+		} else if (!strcmp(a, "--direct")) {
+			o->direct = true;
+		} else if (!strcmp(a, "--quiet")) {
+			o->quiet = true;
+		} else {
+			int n = o->extra ? o->extra(argc - i, argv + i, o->ctx) : 0;
+			if (n < 0)
+				return -1;
+			if (n == 0) {
+				fprintf(stderr, "pd: unknown option '%s' (EAL options go "
+					"before '--'; --help lists the program's)\n", a);
+				return -1;
+			}
+			i += n - 1;
+		}
+	}
+	if (o->direct && o->n_injects) {
+		fprintf(stderr, "pd: --inject-fault needs isolation: a fault in a "
+			"stage called with --direct would kill the process\n");
+		return -1;
+	}
+	return 0;
+}
+
+int pd_app_start(int argc, char **argv, const char *const *default_vdevs,
+		 pd_app_opts *opts)
+{
+	int pargc;
+	char **pargv;
+
+	if (!opts->burst)
+		opts->burst = 32;
+	if (pd_eal_start(argc, argv, default_vdevs, &pargc, &pargv) < 0)
+		return -1;
+	int rc = parse(pargc, pargv, opts);
+	if (rc != 0)
+		pd_eal_stop();
+	return rc;
+}
+
+unsigned pd_app_n_workers(void)
+{
+	unsigned n = rte_lcore_count() - 1;
+	return n == 0 ? 1 : n > PD_MAX_WORKERS ? PD_MAX_WORKERS : n;
+}
+
+/* Gives worker w queue w of every port that has one. */
+static void assign_streams(void)
+{
+	for (unsigned w = 0; w < n_workers; w++) {
+		workers[w].n_streams = 0;
+		for (unsigned p = 0; p < pd_ports_count(); p++) {
+			const pd_port_info *rx = pd_port(p);
+			const pd_port_info *tx = NULL;
+			for (unsigned k = 0; k < pd_ports_count(); k++)
+				if (pd_port(k)->port_id == rx->tx_port)
+					tx = pd_port(k);
+			if (w >= rx->n_queues || !tx || w >= tx->n_queues)
+				continue;
+			pd_stream *s = &workers[w].streams[workers[w].n_streams++];
+			s->rx_port = rx->port_id;
+			s->rx_queue = (uint16_t)w;
+			s->tx_port = tx->port_id;
+			s->tx_queue = (uint16_t)w;
+		}
+	}
+}
+
+/* The parsed --inject-fault options: which stage, what to raise. */
+static pd_inject injects[PD_MAX_STAGES];
+static int inject_stage[PD_MAX_STAGES];
+
+static int parse_injection(const pd_pipeline_desc *p, const pd_app_opts *o)
+{
+	const char *names[PD_MAX_STAGES];
+
+	for (unsigned i = 0; i < p->n_stages; i++)
+		names[i] = p->stages[i].name;
+	for (unsigned k = 0; k < o->n_injects; k++) {
+		inject_stage[k] = pd_inject_parse(o->inject_specs[k], p->n_stages,
+						  names, &injects[k]);
+		if (inject_stage[k] < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Every worker counts its own batches: the same every-N on each. */
+static void arm_injection(const pd_app_opts *o)
+{
+	for (unsigned k = 0; k < o->n_injects; k++)
+		for (unsigned w = 0; w < n_workers; w++) {
+			unsigned s = (unsigned)inject_stage[k];
+			workers[w].inject[s] = injects[k];
+		}
+}
+
+/* Progress once a second, deadlines; returns when the run should end. */
+static void *control(void *arg)
+{
+	(void)arg;
+	uint64_t hz = rte_get_tsc_hz(), start = rte_rdtsc(), next = start + hz;
+	const pd_app_opts *o = run_opts;
+
+	while (pd_sched_running) {
+		usleep(10 * 1000);
+		uint64_t now = rte_rdtsc();
+		double secs = (double)(now - start) / (double)hz;
+		if (now >= next) {
+			if (!o->quiet)
+				pd_stats_print_progress(stdout, secs);
+			next += hz;
+		}
+		if (o->duration > 0 && secs >= o->duration)
+			pd_sched_running = false;
+		if (o->idle_exit_ms > 0) {
+			uint64_t last = start;
+			for (unsigned w = 0; w < n_workers; w++)
+				if (workers[w].last_rx_tsc > last)
+					last = workers[w].last_rx_tsc;
+			if ((double)(now - last) * 1000.0 / (double)hz >= o->idle_exit_ms)
+				pd_sched_running = false;
+		}
+	}
+	return NULL;
+}
+
+static void run_workers(void)
+{
+	if (rte_lcore_count() > 1) {
+		unsigned lcore, w = 0;
+		RTE_LCORE_FOREACH_WORKER(lcore) {
+			if (w == n_workers)
+				break;
+			rte_eal_remote_launch(pd_worker_loop, &workers[w++], lcore);
+		}
+		control(NULL);
+		rte_eal_mp_wait_lcore();
+	} else {
+		pthread_t t;
+		if (pthread_create(&t, NULL, control, NULL) != 0) {
+			fprintf(stderr, "pd: cannot start the control thread\n");
+			return;
+		}
+		pd_worker_loop(&workers[0]);
+		pthread_join(t, NULL);
+	}
+}
+
+int pd_app_run(const pd_pipeline_desc *p, const pd_app_opts *o)
+{
+	const char *names[PD_MAX_STAGES];
+	int status = 1;
+
+	run_opts = o;
+	n_workers = pd_app_n_workers();
+	for (unsigned i = 0; i < p->n_stages && i < PD_MAX_STAGES; i++)
+		names[i] = p->stages[i].name;
+	if (pd_stats_init(p->name, p->n_stages, names, n_workers) < 0) {
+		fprintf(stderr, "pd: too many stages or workers\n");
+		goto out_eal;
+	}
+	if (parse_injection(p, o) < 0) {
+		status = 2;         /* a usage error, like the other options */
+		goto out_eal;
+	}
+	if (pd_ports_start(n_workers, n_workers * PD_BATCH_MAX * 2) < 0)
+		goto out_eal;
+	for (unsigned w = 0; w < n_workers; w++) {
+		if (pd_worker_init(&workers[w], w, p, o->burst) < 0) {
+			while (w--)
+				pd_worker_fini(&workers[w]);
+			goto out_ports;
+		}
+		workers[w].direct = o->direct;
+	}
+	arm_injection(o);
+	assign_streams();
+	if (pd_stats_telemetry_register() < 0)
+		fprintf(stderr, "pd: telemetry unavailable; running without it\n");
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	printf("pd: pipeline %s: %u stages, %u worker(s), %u port(s), burst %u, %s,"
+	       " file-prefix %s\n", p->name, p->n_stages, n_workers,
+	       pd_ports_count(), o->burst, o->direct ? "direct calls" : "isolated",
+	       pd_eal_file_prefix());
+	fflush(stdout);
+	run_workers();
+	status = 0;
+
+	for (unsigned w = 0; w < n_workers; w++)
+		pd_worker_fini(&workers[w]);
+out_ports:
+	pd_ports_stop();
+	if (status == 0) {
+		pd_stats_print_table(stdout);
+		uint64_t in_use = pd_mbufs_in_use();
+		printf("mbufs_in_use=%" PRIu64 "\n", in_use);
+		if (in_use)
+			status = 3;
+	}
+	fflush(stdout);
+out_eal:
+	pd_eal_stop();
+	return status;
+}

@@ -1,0 +1,62 @@
+/*
+ * pd_app.h - the main loop every pipeline program shares: EAL start, common
+ * options, ports, one worker per lcore, the once-a-second progress line,
+ * telemetry, clean shutdown, the exit table and the mbuf leak check.
+ *
+ * Common program options (after `--`):
+ *   --burst N                  packets per RX burst, 1..256 (default 32)
+ *   --inject-fault S:N[:KIND]  see pd_inject.h; may be repeated
+ *   --duration SECONDS         stop after this long (default: until SIGINT)
+ *   --idle-exit MS             stop once no packet arrived for MS ms
+ *   --direct                   call stages without isolation (comparison)
+ *   --quiet                    no progress lines
+ * A program adds its own through pd_app_opts.extra.
+ */
+#ifndef PD_APP_H
+#define PD_APP_H
+
+#include <stdbool.h>
+
+#include "pd_inject.h"
+#include "pd_sched.h"
+#include "pd_wiring.h"
+
+typedef struct pd_app_opts {
+	unsigned burst;
+	double duration;
+	double idle_exit_ms;
+	bool direct;
+	bool quiet;
+	unsigned n_injects;
+	const char *inject_specs[PD_MAX_STAGES];
+
+	/*
+	 * The program's own options: called with argv[i] and the rest of the
+	 * arguments; returns how many it consumed (>= 1), 0 for "not mine",
+	 * or -1 after printing an error.
+	 */
+	int (*extra)(int argc, char **argv, void *ctx);
+	void *ctx;
+	const char *usage;          /* the program's own options, for --help */
+} pd_app_opts;
+
+/*
+ * Starts the EAL (pd_eal.h) and parses the program arguments into opts.
+ * Returns 0; 1 after --help; or -1 after printing an error (the EAL is then
+ * already stopped).
+ */
+int pd_app_start(int argc, char **argv, const char *const *default_vdevs,
+		 pd_app_opts *opts);
+
+/*
+ * Runs the pipeline until stopped, prints the table and mbufs_in_use=N,
+ * stops the EAL.  Returns the process exit status: 0; 1 for a set-up error
+ * (no ports, out of memory, a stage's init failed); 2 for a bad option;
+ * 3 when mbufs leaked.
+ */
+int pd_app_run(const pd_pipeline_desc *p, const pd_app_opts *opts);
+
+/* Counts the workers pd_app_run would start: worker lcores, or 1. */
+unsigned pd_app_n_workers(void);
+
+#endif /* PD_APP_H */

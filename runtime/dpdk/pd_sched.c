@@ -1,0 +1,237 @@
+/*
+ * pd_sched.c - worker set-up and the run-to-completion loop.
+ *
+ * The loop is the one place where isolation cost is paid per batch, so it
+ * is written for that: the proxy is inline, the catch frame is armed once per
+ * loop, the per-stage counters are written by their only writer without
+ * atomics, and per-stage cycle counts are sampled (one batch in
+ * TIMING_SAMPLE) because an rdtsc per stage would cost more than the call.
+ */
+#include "pd_sched.h"
+#include "pd_std_stage.h"
+
+#include <stdio.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+
+#define TIMING_SAMPLE 16    /* time the stages of one batch in this many */
+
+volatile bool pd_sched_running = true;
+
+/* The stage object a domain exported first (pd_wiring.h's contract). */
+static int first_export(pd_domain *d, pd_rref *r, const std_stage_ops **ops,
+			void **self)
+{
+	const void *o;
+	int rc = pd_domain_export_rref(d, 0, r);
+
+	if (rc == 0)
+		rc = pd__rref_target(*r, &o, self);
+	if (rc == 0)
+		*ops = o;
+	return rc;
+}
+
+int pd_worker_init(pd_worker *w, unsigned id, const pd_pipeline_desc *p,
+		   unsigned burst)
+{
+	w->id = id;
+	w->burst = burst;
+	w->n_stages = 0;
+	if (p->n_stages > PD_MAX_STAGES) {
+		fprintf(stderr, "pd: pipeline %s has %u stages, at most %d\n",
+			p->name, p->n_stages, PD_MAX_STAGES);
+		return -PD_EINVAL;
+	}
+	for (unsigned i = 0; i < p->n_stages; i++) {
+		const pd_stage_desc *sd = &p->stages[i];
+		int rc = pd_domain_create(sd->domain, &w->domain[i]);
+		if (rc == 0) {
+			rc = first_export(w->domain[i], &w->stage[i], &w->ops[i],
+					  &w->self[i]);
+			if (rc < 0)     /* its init exported nothing */
+				pd_domain_destroy(w->domain[i]);
+		}
+		if (rc < 0) {
+			fprintf(stderr, "pd: cannot create stage %s (domain %s): %s\n",
+				sd->name, sd->domain->name, pd_strerror(rc));
+			pd_worker_fini(w);
+			return rc;
+		}
+		w->n_stages = i + 1;
+		w->stats[i] = pd_stats_stage(id, i);
+	}
+	w->port_stats = pd_stats_port(id);
+	return 0;
+}
+
+void pd_worker_fini(pd_worker *w)
+{
+	if (w->batch) {
+		pd_free(w->batch);
+		w->batch = NULL;
+	}
+	for (unsigned i = 0; i < w->n_stages; i++)
+		pd_domain_destroy(w->domain[i]);
+	w->n_stages = 0;
+}
+
+/*
+ * flatten: GCC will not inline a proxy this size on its own (it carries a
+ * whole catch frame for callers without one), and an out-of-line proxy
+ * costs a call, six register saves and a stack frame per stage - more than
+ * the rest of the crossing.  Inlined, the frame check folds away.
+ */
+__attribute__((flatten))
+int pd_chain_isolated(pd_worker *w, pd_batch **b)
+{
+	for (unsigned i = 0; i < w->n_stages && *b; i++) {
+		int rc = std_stage_process(w->stage[i], b, b);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int pd_chain_direct(pd_worker *w, pd_batch **b)
+{
+	for (unsigned i = 0; i < w->n_stages && *b; i++) {
+		int rc = w->ops[i]->process(w->self[i], *b, b);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Where a fault lands: the stage's batch is gone with its domain's heap. */
+static void count_fault(pd_worker *w, pd_domain *faulted)
+{
+	unsigned i = w->cur_stage;
+
+	for (unsigned k = 0; k < w->n_stages; k++)
+		if (w->domain[k] == faulted)
+			i = k;
+	pd_stage_stats *s = w->stats[i];
+	s->batches++;
+	s->pkts_in += w->inflight;
+	s->drops += w->inflight;
+	s->fault_drops += w->inflight;
+	s->faults++;
+	if (pd_domain_state(w->domain[i]) == PD_DOMAIN_LIVE)
+		s->recoveries++;
+	w->batch = NULL;    /* the proxy cleared it already; say so anyway */
+}
+
+/* A call refused without a fault (dead or revoked stage): drop the batch. */
+static void stage_error(pd_worker *w, unsigned i, uint16_t n, int rc)
+{
+	if (!w->refused[i]) {
+		w->refused[i] = true;   /* say it once, count it always */
+		fprintf(stderr, "pd: worker %u: stage %s refuses batches (%s); "
+			"they are dropped\n", w->id, pd_stats_stage_name(i),
+			pd_strerror(rc));
+	}
+	w->stats[i]->drops += n;
+	if (w->batch) {
+		pd_free(w->batch);  /* the destructor returns the mbufs */
+		w->batch = NULL;
+	}
+}
+
+__attribute__((flatten))    /* see pd_chain_isolated */
+static void run_stages(pd_worker *w, bool timed)
+{
+	uint64_t t = timed ? rte_rdtsc() : 0;
+
+	for (unsigned i = 0; i < w->n_stages; i++) {
+		pd_batch *b = w->batch;
+		if (!b)
+			return;               /* a stage dropped everything */
+		pd_stage_stats *s = w->stats[i];
+		uint16_t n = b->n;
+		int rc;
+
+		w->cur_stage = i;
+		w->inflight = n;
+		if (w->direct) {
+			rc = w->ops[i]->process(w->self[i], b, &w->batch);
+		} else {
+			pd_inject *in = &w->inject[i];
+			if (__builtin_expect(in->every != 0, 0) && --in->left == 0) {
+				in->left = in->every;
+				/* Lands in pd_worker_loop's frame; back here only
+				 * when the stage could not be entered at all. */
+				(void)pd_inject_in_domain(w->stage[i], (void **)&w->batch,
+							  in->kind);
+			}
+			rc = std_stage_process(w->stage[i], &w->batch, &w->batch);
+		}
+		s->batches++;
+		s->pkts_in += n;
+		if (__builtin_expect(rc < 0, 0)) {
+			stage_error(w, i, n, rc);
+			return;
+		}
+		uint16_t out = w->batch ? w->batch->n : 0;
+		s->pkts_out += out;
+		if (out < n)
+			s->drops += n - out;
+		if (timed) {
+			uint64_t now = rte_rdtsc();
+			s->cycles += now - t;
+			s->timed++;
+			t = now;
+		}
+	}
+}
+
+static inline void poll_stream(pd_worker *w, const pd_stream *st)
+{
+	if (!w->batch) {
+		w->batch = pd_batch_new();
+		if (!w->batch)
+			return;               /* heap exhausted; try again next poll */
+	}
+	uint64_t t0 = rte_rdtsc();
+	pd_batch *b = w->batch;
+	uint16_t n = rte_eth_rx_burst(st->rx_port, st->rx_queue, b->pkts,
+				      (uint16_t)w->burst);
+	if (n == 0)
+		return;
+	b->n = n;
+	b->port = st->rx_port;
+	b->queue = st->rx_queue;
+	w->port_stats->rx += n;
+	w->last_rx_tsc = t0;
+
+	run_stages(w, (w->polls++ % TIMING_SAMPLE) == 0);
+
+	b = w->batch;
+	if (b && b->n) {
+		uint16_t sent = rte_eth_tx_burst(st->tx_port, st->tx_queue,
+						 b->pkts, b->n);
+		if (sent < b->n) {
+			rte_pktmbuf_free_bulk(b->pkts + sent, b->n - sent);
+			w->port_stats->tx_dropped += b->n - sent;
+		}
+		w->port_stats->tx += sent;
+		b->n = 0;
+	}
+	w->port_stats->busy_cycles += rte_rdtsc() - t0;
+}
+
+int pd_worker_loop(void *arg)
+{
+	pd_worker *const w = arg;
+	pd_catch c;
+
+	pd_thread_init();
+	if (PD_CATCH_ARM(&c))
+		count_fault(w, pd_catch_faulted(&c));
+	while (pd_sched_running)
+		for (unsigned k = 0; k < w->n_streams; k++)
+			poll_stream(w, &w->streams[k]);
+	pd_catch_disarm(&c);
+	return 0;
+}

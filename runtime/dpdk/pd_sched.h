@@ -1,0 +1,95 @@
+/*
+ * pd_sched.h - the stage scheduler: one worker per lcore runs
+ *     rx burst -> every stage through its proxy, in order -> tx burst
+ * to completion, on its own RX queue of each port.
+ *
+ * Each worker has its own instance (its own protection domain) of every
+ * stage, created from the pipeline's domain specs, so workers share no stage
+ * state and a fault on one worker never stalls another.  A worker arms one
+ * catch frame for its whole loop (PD_CATCH_ARM), so a stage call pays no
+ * setjmp; when a stage faults, libpd has already freed the faulted domain's
+ * objects - the batch in flight and its mbufs among them - and re-run its
+ * init by the time control lands back in the loop, which counts the fault
+ * and goes on with the next batch.
+ */
+#ifndef PD_SCHED_H
+#define PD_SCHED_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pd.h"
+#include "pd_batch.h"
+#include "pd_inject.h"
+#include "pd_ports.h"
+#include "pd_stats.h"
+#include "pd_wiring.h"
+
+/* The std stage ops table (pd_std_stage.h); only pd_sched.c calls it, so
+ * users of this header need not see the std proxies. */
+struct std_stage_ops;
+
+/* One RX queue this worker polls and the TX queue its output goes to. */
+typedef struct pd_stream {
+	uint16_t rx_port, rx_queue;
+	uint16_t tx_port, tx_queue;
+} pd_stream;
+
+typedef struct pd_worker {
+	unsigned id;
+	unsigned n_stages;
+	unsigned burst;
+	bool direct;                     /* call stages without isolation */
+
+	/* The stages: isolated calls use stage[], direct calls ops[]/self[]. */
+	pd_domain *domain[PD_MAX_STAGES];
+	pd_rref stage[PD_MAX_STAGES];
+	const struct std_stage_ops *ops[PD_MAX_STAGES];
+	void *self[PD_MAX_STAGES];
+	pd_inject inject[PD_MAX_STAGES];   /* every == 0: no injection */
+	pd_stage_stats *stats[PD_MAX_STAGES];
+	bool refused[PD_MAX_STAGES];       /* a refusal was reported */
+	pd_port_stats *port_stats;
+
+	unsigned n_streams;
+	pd_stream streams[PD_MAX_PORTS];
+
+	/*
+	 * Loop state kept in memory, not in locals, because a fault lands back
+	 * in the loop through a longjmp that does not restore registers.
+	 */
+	pd_batch *batch;                 /* the batch in flight, NULL when moved away */
+	unsigned cur_stage;              /* stage being called */
+	uint16_t inflight;               /* packets handed to it */
+	uint64_t polls;
+	volatile uint64_t last_rx_tsc;   /* read by the control thread */
+} pd_worker;
+
+/* Workers loop while this is true. */
+extern volatile bool pd_sched_running;
+
+/*
+ * Creates the worker's stage domains from the pipeline description and looks
+ * up each stage's exported std stage object.  Must run outside any domain.
+ * Returns 0, or a negative libpd code after printing which stage failed.
+ */
+int pd_worker_init(pd_worker *w, unsigned id, const pd_pipeline_desc *p,
+		   unsigned burst);
+
+/* Frees the batch in flight and destroys the worker's domains. */
+void pd_worker_fini(pd_worker *w);
+
+/* The lcore function: loops until pd_sched_running is false.  arg is a pd_worker. */
+int pd_worker_loop(void *arg);
+
+/*
+ * The bare chain over one batch, without statistics, for the benchmark:
+ * isolated (through the proxies) and direct (through the ops tables, no
+ * domain switch, no move; the (ops, self) read at pd_worker_init, so not
+ * valid after a stage has been recovered).  Return 0 or the first stage error; *b is the
+ * chain's output (NULL when everything was dropped or lost to a fault).
+ */
+int pd_chain_isolated(pd_worker *w, pd_batch **b);
+int pd_chain_direct(pd_worker *w, pd_batch **b);
+
+#endif /* PD_SCHED_H */

@@ -1,0 +1,119 @@
+/*
+ * test_domain_restore.c - a domain declared `on_fault restore` comes back
+ * from a fault with its state as of its last checkpoint, and its clients'
+ * rrefs keep working; one declared `on_fault reset` comes back empty.
+ * The stage code of the test domains (tests/ckpt/graph.pdl) is keeper.c.
+ */
+#include <string.h>
+
+#include <CUnit/Basic.h>
+
+#include "graph.pdl.h"
+
+/* ---- tests ---- */
+
+static uint64_t count(pd_rref r)
+{
+	uint64_t n = 999;
+	CU_ASSERT_EQUAL(graph_keeper_rule_count(r, &n), 0);
+	return n;
+}
+
+static void test_restore_brings_back_last_checkpoint_after_a_fault(void)
+{
+	size_t live = pd_heap_live_objects();
+	pd_domain *d;
+	pd_rref r;
+	CU_ASSERT_EQUAL_FATAL(pd_domain_create(&graph_store_domain, &d), 0);
+	CU_ASSERT_EQUAL_FATAL(pd_domain_export_rref(d, 0, &r), 0);
+	for (uint32_t i = 0; i < 3; i++)
+		CU_ASSERT_EQUAL(graph_keeper_add_rule(r, i), 0);
+	CU_ASSERT_EQUAL(pd_domain_checkpoint(d), 0);
+	CU_ASSERT_EQUAL(graph_keeper_add_rule(r, 99), 0);
+	CU_ASSERT_EQUAL(count(r), 4);
+
+	CU_ASSERT_EQUAL(graph_keeper_crash(r), -PD_EFAULT);
+	/* the same rref, the state of the checkpoint: three rules, not four */
+	CU_ASSERT_EQUAL(count(r), 3);
+	pd_domain_stats st;
+	pd_domain_get_stats(d, &st);
+	CU_ASSERT_EQUAL(st.faults, 1);
+	CU_ASSERT_EQUAL(st.recoveries, 1);
+	CU_ASSERT_EQUAL(st.checkpoints, 1);
+	CU_ASSERT_EQUAL(st.restores, 1);
+	CU_ASSERT_TRUE(st.image_bytes > 0);
+
+	/* and it goes on from there: checkpoint again, fault again */
+	CU_ASSERT_EQUAL(graph_keeper_add_rule(r, 7), 0);
+	CU_ASSERT_EQUAL(pd_domain_checkpoint(d), 0);
+	CU_ASSERT_EQUAL(graph_keeper_crash(r), -PD_EFAULT);
+	CU_ASSERT_EQUAL(count(r), 4);
+	CU_ASSERT_EQUAL(pd_domain_destroy(d), 0);
+	CU_ASSERT_EQUAL(pd_heap_live_objects(), live);
+}
+
+static void test_reset_comes_back_empty(void)
+{
+	pd_domain *d;
+	pd_rref r;
+	CU_ASSERT_EQUAL_FATAL(pd_domain_create(&graph_forgetful_domain, &d), 0);
+	CU_ASSERT_EQUAL_FATAL(pd_domain_export_rref(d, 0, &r), 0);
+	CU_ASSERT_EQUAL(graph_keeper_add_rule(r, 1), 0);
+	CU_ASSERT_EQUAL(pd_domain_checkpoint(d), -PD_EINVAL);   /* it declares none */
+	CU_ASSERT_EQUAL(graph_keeper_crash(r), -PD_EFAULT);
+	CU_ASSERT_EQUAL(count(r), 0);
+	pd_domain_destroy(d);
+}
+
+static void test_recovery_before_any_checkpoint_resets(void)
+{
+	pd_domain *d;
+	pd_rref r;
+	CU_ASSERT_EQUAL_FATAL(pd_domain_create(&graph_store_domain, &d), 0);
+	CU_ASSERT_EQUAL_FATAL(pd_domain_export_rref(d, 0, &r), 0);
+	CU_ASSERT_EQUAL(graph_keeper_add_rule(r, 1), 0);
+	CU_ASSERT_EQUAL(graph_keeper_crash(r), -PD_EFAULT);
+	CU_ASSERT_EQUAL(count(r), 0);
+	pd_domain_stats st;
+	pd_domain_get_stats(d, &st);
+	CU_ASSERT_EQUAL(st.restores, 0);
+	pd_domain_destroy(d);
+}
+
+static void test_many_fault_restore_cycles_leak_nothing(void)
+{
+	size_t live = pd_heap_live_objects();
+	pd_domain *d;
+	pd_rref r;
+	CU_ASSERT_EQUAL_FATAL(pd_domain_create(&graph_store_domain, &d), 0);
+	CU_ASSERT_EQUAL_FATAL(pd_domain_export_rref(d, 0, &r), 0);
+	for (uint32_t i = 0; i < 50; i++)
+		graph_keeper_add_rule(r, i);
+	CU_ASSERT_EQUAL(pd_domain_checkpoint(d), 0);
+	for (int round = 0; round < 2000; round++) {
+		graph_keeper_add_rule(r, 1000);
+		if (graph_keeper_crash(r) != -PD_EFAULT || count(r) != 50) {
+			CU_FAIL("restore did not bring back the 50 rules");
+			break;
+		}
+	}
+	pd_domain_destroy(d);
+	CU_ASSERT_EQUAL(pd_heap_live_objects(), live);
+}
+
+int main(void)
+{
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	CU_pSuite s = CU_add_suite("domain checkpoint and restore", NULL, NULL);
+	CU_add_test(s, "test_restore_brings_back_last_checkpoint_after_a_fault",
+	            test_restore_brings_back_last_checkpoint_after_a_fault);
+	CU_add_test(s, "test_reset_comes_back_empty", test_reset_comes_back_empty);
+	CU_add_test(s, "test_recovery_before_any_checkpoint_resets", test_recovery_before_any_checkpoint_resets);
+	CU_add_test(s, "test_many_fault_restore_cycles_leak_nothing", test_many_fault_restore_cycles_leak_nothing);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	int failed = (int)CU_get_number_of_failures();
+	CU_cleanup_registry();
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,203 @@
+/*
+ * test_maglev_stage.c - the Maglev stage (examples/maglev/stage_maglev.c)
+ * driven the way a program drives it: batches through the std stage proxy,
+ * backend changes through the generated balancer proxies on the same rref.
+ * Needs the EAL only for a mempool (pd_eal_start's defaults, no port).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/Basic.h>
+#include <rte_byteorder.h>
+#include <rte_mbuf.h>
+
+#include "pd_batch.h"
+#include "pd_core.h"
+#include "pd_eal.h"
+#include "pd_std_stage.h"
+#include "stage_maglev.h"
+
+#define TEST(fn) { #fn, fn }
+#define N_FLOWS 200
+
+static struct rte_mempool *pool;
+static maglev_stage_config cfg;
+static pd_domain *dom;
+static pd_rref lb;
+
+/* A UDP frame of flow f: 10.1.0.f:(2000+f) -> 192.168.100.1:53. */
+static struct rte_mbuf *frame(unsigned f)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	static const uint8_t eth[14] = { 2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00 };
+
+	if (!m || !rte_pktmbuf_append(m, 60))
+		abort();        /* the pool is sized for every test */
+	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+	memset(p, 0, 60);
+	memcpy(p, eth, sizeof eth);
+	p[14] = 0x45;
+	*(uint16_t *)(p + 16) = rte_cpu_to_be_16(46);
+	p[22] = 64;
+	p[23] = 17;
+	*(uint32_t *)(p + 26) = rte_cpu_to_be_32(0x0a010000u + f);
+	*(uint32_t *)(p + 30) = rte_cpu_to_be_32(0xc0a86401u);
+	*(uint16_t *)(p + 34) = rte_cpu_to_be_16((uint16_t)(2000 + f));
+	*(uint16_t *)(p + 36) = rte_cpu_to_be_16(53);
+	*(uint16_t *)(p + 38) = rte_cpu_to_be_16(26);
+	return m;
+}
+
+/* Sends flows first..first+n-1 through the stage; out[i] = the backend's last IP byte. */
+static void send_flows(unsigned first, unsigned n, uint8_t *out)
+{
+	for (unsigned done = 0; done < n;) {
+		unsigned k = n - done < PD_BATCH_MAX ? n - done : PD_BATCH_MAX;
+		pd_batch *b = pd_batch_new();
+		CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+		for (unsigned i = 0; i < k; i++)
+			b->pkts[i] = frame(first + done + i);
+		b->n = (uint16_t)k;
+		CU_ASSERT_EQUAL_FATAL(std_stage_process(lb, &b, &b), 0);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+		CU_ASSERT_EQUAL_FATAL(b->n, k);
+		for (unsigned i = 0; i < k; i++)
+			out[done + i] = rte_pktmbuf_mtod(b->pkts[i], uint8_t *)[33];
+		pd_free(b);
+		done += k;
+	}
+}
+
+static maglev_backend_desc backend(const char *name, uint8_t n)
+{
+	static char names[8][16];
+	maglev_backend_desc d = { .ip = 0x0a0a0000u | n, .healthy = true };
+
+	snprintf(names[n % 8], sizeof names[0], "%s", name);
+	d.name = (pd_bytes){ (uint8_t *)names[n % 8], (uint32_t)strlen(name) };
+	memcpy(d.mac, (uint8_t[6]){ 2, 0, 0, 0, 0x10, n }, 6);
+	return d;
+}
+
+static void test_added_backend_keeps_established_flows_and_takes_new_ones(void)
+{
+	uint8_t before[N_FLOWS], after[N_FLOWS], fresh[1000];
+	uint32_t id;
+
+	send_flows(0, N_FLOWS, before);
+	maglev_backend_desc be5 = backend("be5", 5);
+	CU_ASSERT_EQUAL(maglev_balancer_add_backend(lb, &be5, &id), 0);
+	send_flows(0, N_FLOWS, after);
+	CU_ASSERT_EQUAL(memcmp(before, after, N_FLOWS), 0);
+	send_flows(10000, 1000, fresh);
+	unsigned to_be5 = 0;
+	for (unsigned i = 0; i < 1000; i++)
+		to_be5 += fresh[i] == 5;
+	CU_ASSERT(to_be5 > 100 && to_be5 < 300);        /* about a fifth */
+}
+
+static void test_duplicate_backend_is_refused(void)
+{
+	uint32_t id;
+	maglev_backend_desc be5 = backend("be5", 5);
+
+	CU_ASSERT_EQUAL(maglev_balancer_add_backend(lb, &be5, &id), -MAGLEV_EEXIST);
+}
+
+static void test_removed_backend_moves_only_its_flows(void)
+{
+	uint8_t before[N_FLOWS], after[N_FLOWS];
+	pd_bytes be2 = { (uint8_t *)"be2", 3 };
+
+	send_flows(0, N_FLOWS, before);
+	CU_ASSERT_EQUAL(maglev_balancer_remove_backend(lb, &be2), 0);
+	send_flows(0, N_FLOWS, after);
+	unsigned on_be2 = 0;
+	for (unsigned i = 0; i < N_FLOWS; i++) {
+		CU_ASSERT(after[i] != 2);
+		if (before[i] == 2)
+			on_be2++;
+		else
+			CU_ASSERT_EQUAL(after[i], before[i]);
+	}
+	CU_ASSERT(on_be2 > 0);
+}
+
+static void test_removing_unknown_backend_is_refused(void)
+{
+	pd_bytes nope = { (uint8_t *)"nope", 4 };
+
+	CU_ASSERT_EQUAL(maglev_balancer_remove_backend(lb, &nope), -MAGLEV_ENOENT);
+}
+
+static void test_backend_for_names_the_backend_packets_go_to(void)
+{
+	uint8_t out[1];
+	uint32_t id;
+
+	send_flows(7, 1, out);
+	maglev_flow_key k = { .src_ip = 0x0a010007u, .dst_ip = 0xc0a86401u,
+			      .src_port = 2007, .dst_port = 53, .proto = 17 };
+	CU_ASSERT_EQUAL_FATAL(maglev_balancer_backend_for(lb, &k, &id), 0);
+	/* ids: be1..be4 took 0..3, be5 4; be2's id 1 is free now */
+	static const uint8_t ip_of_id[] = { 1, 0, 3, 4, 5 };
+	CU_ASSERT(id < 5 && ip_of_id[id] == out[0]);
+}
+
+static void test_malformed_frames_are_dropped(void)
+{
+	pd_batch *b = pd_batch_new();
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	b->pkts[0] = frame(1);
+	b->pkts[1] = frame(2);
+	rte_pktmbuf_mtod(b->pkts[1], uint8_t *)[12] = 0x86;      /* IPv6 EtherType */
+	b->pkts[2] = frame(3);
+	rte_pktmbuf_trim(b->pkts[2], 30);                        /* UDP header cut */
+	b->n = 3;
+	CU_ASSERT_EQUAL_FATAL(std_stage_process(lb, &b, &b), 0);
+	CU_ASSERT_EQUAL(b->n, 1);
+	pd_free(b);
+	CU_ASSERT_EQUAL(rte_mempool_in_use_count(pool), 0);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct { const char *name; void (*fn)(void); } tests[] = {
+		TEST(test_added_backend_keeps_established_flows_and_takes_new_ones),
+		TEST(test_duplicate_backend_is_refused),
+		TEST(test_removed_backend_moves_only_its_flows),
+		TEST(test_removing_unknown_backend_is_refused),
+		TEST(test_backend_for_names_the_backend_packets_go_to),
+		TEST(test_malformed_frames_are_dropped),
+	};
+	int pargc;
+	char **pargv;
+
+	(void)argc;
+	char *args[] = { argv[0], NULL };
+	if (pd_eal_start(1, args, NULL, &pargc, &pargv) < 0)
+		return 2;
+	pool = rte_pktmbuf_pool_create("maglev_test", 4095, 0, 0,
+				       RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	maglev_stage_default_backends(&cfg);
+	pd_domain_spec spec = maglev_stage_spec(&cfg);
+	if (!pool || pd_thread_init() < 0 || pd_domain_create(&spec, &dom) < 0)
+		return 2;
+	lb.v = dom->slots[0].key;   /* its first export, as pd_sched.c reads it */
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 2;
+	CU_pSuite s = CU_add_suite("maglev stage", NULL, NULL);
+	for (size_t i = 0; s && i < sizeof tests / sizeof tests[0]; i++)
+		if (!CU_add_test(s, tests[i].name, tests[i].fn))
+			return 2;
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+	pd_domain_destroy(dom);
+	rte_mempool_free(pool);
+	pd_eal_stop();
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,301 @@
+/*
+ * test_dpdk_runtime.c - CUnit tests of runtime/dpdk that need the EAL but no
+ * port: the --inject-fault parser, the batch kind returning its mbufs, and
+ * what happens to a batch in flight when a stage faults - through a proxy
+ * that arms its own frame and through a scheduler-style frame
+ * (PD_CATCH_ARM), which is what the worker loop relies on; and injected
+ * faults of every kind.  The EAL starts
+ * with pd_eal_start's defaults, so this also checks that they work here.
+ */
+#include <CUnit/Basic.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+#include "pd_batch.h"
+#include "pd_eal.h"
+#include "pd_inject.h"
+#include "pd_std_stage.h"
+
+static struct rte_mempool *pool;
+
+/* ---- --inject-fault parsing ---- */
+
+static const char *const names[] = { "f1", "f2", "f3" };
+
+static void test_inject_parse_accepts_name_index_and_kind(void)
+{
+	pd_inject in;
+
+	CU_ASSERT_EQUAL(pd_inject_parse("f2:100", 3, names, &in), 1);
+	CU_ASSERT_EQUAL(in.every, 100);
+	CU_ASSERT_EQUAL(in.left, 100);
+	CU_ASSERT_EQUAL(in.kind, PD_INJECT_SEGV);
+	CU_ASSERT_EQUAL(pd_inject_parse("2:7:fpe", 3, names, &in), 2);
+	CU_ASSERT_EQUAL(in.every, 7);
+	CU_ASSERT_EQUAL(in.kind, PD_INJECT_FPE);
+	CU_ASSERT_EQUAL(pd_inject_parse("f1:1:abort", 3, names, &in), 0);
+	CU_ASSERT_EQUAL(in.kind, PD_INJECT_ABORT);
+	CU_ASSERT_EQUAL(pd_inject_parse("f3:5:assert", 3, names, &in), 2);
+	CU_ASSERT_EQUAL(in.kind, PD_INJECT_ASSERT);
+}
+
+static void test_inject_parse_rejects_malformed_specs(void)
+{
+	static const char *const bad[] = {
+		"", "f1", "f1:", ":5", "f4:5", "3:5", "f1:0", "f1:-3", "f1:5x",
+		"f1:99999999999", "f1:5:boom", "f1:5:", "f1:5:segv:extra",
+	};
+	pd_inject in;
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		int rc = pd_inject_parse(bad[i], 3, names, &in);
+		if (rc != -1)
+			printf("\n  accepted '%s'\n", bad[i]);
+		CU_ASSERT_EQUAL(rc, -1);
+	}
+}
+
+/* ---- the batch kind ---- */
+
+static pd_batch *batch_of(unsigned n)
+{
+	pd_batch *b = pd_batch_new();
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	CU_ASSERT_EQUAL_FATAL(rte_pktmbuf_alloc_bulk(pool, b->pkts, n), 0);
+	b->n = (uint16_t)n;
+	return b;
+}
+
+static void test_freeing_a_batch_returns_its_mbufs(void)
+{
+	pd_batch *b = batch_of(200);
+
+	CU_ASSERT_EQUAL(rte_mempool_in_use_count(pool), 200);
+	CU_ASSERT_EQUAL(pd_free(b), 0);
+	CU_ASSERT_EQUAL(rte_mempool_in_use_count(pool), 0);
+}
+
+/* ---- stages that keep, drop, or fault on the batch ---- */
+
+static int process_calls;
+
+static int faulting_process(void *self, pd_batch *b, pd_batch **result)
+{
+	(void)self;
+	process_calls++;
+	if (b->n == 13)             /* the unlucky batch */
+		pd_assert(b->n != 13);
+	*result = b;
+	return 0;
+}
+
+static int dropping_process(void *self, pd_batch *b, pd_batch **result)
+{
+	(void)self;
+	*result = NULL;
+	return pd_free(b);
+}
+
+static const std_stage_ops faulting_ops = { .process = faulting_process };
+static const std_stage_ops dropping_ops = { .process = dropping_process };
+static pd_rref faulting_rref, dropping_rref;
+
+static int faulting_init(void *arg)
+{
+	(void)arg;
+	return std_stage_export(&faulting_ops, NULL, NULL, NULL, &faulting_rref);
+}
+
+static int dropping_init(void *arg)
+{
+	(void)arg;
+	return std_stage_export(&dropping_ops, NULL, NULL, NULL, &dropping_rref);
+}
+
+static const pd_domain_spec faulting_spec = { .name = "faulting", .init = faulting_init };
+static const pd_domain_spec dropping_spec = { .name = "dropping", .init = dropping_init };
+
+static void test_stage_passes_batch_back_to_caller(void)
+{
+	pd_domain *d;
+	CU_ASSERT_EQUAL_FATAL(pd_domain_create(&faulting_spec, &d), 0);
+	pd_batch *b = batch_of(4), *const sent = b;
+
+	CU_ASSERT_EQUAL(std_stage_process(faulting_rref, &b, &b), 0);
+	CU_ASSERT_PTR_EQUAL(b, sent);                  /* same object, no copy */
+	CU_ASSERT_PTR_NULL(pd_owner(b, NULL));         /* back with the caller */
+	CU_ASSERT_EQUAL(pd_free(b), 0);
+	CU_ASSERT_EQUAL(rte_mempool_in_use_count(pool), 0);
+	pd_domain_destroy(d);
+}
+
+static void test_stage_dropping_everything_returns_null(void)
+{
+	pd_domain *d;
+	CU_ASSERT_EQUAL_FATAL(pd_domain_create(&dropping_spec, &d), 0);
+	pd_batch *b = batch_of(8);
+
+	CU_ASSERT_EQUAL(std_stage_process(dropping_rref, &b, &b), 0);
+	CU_ASSERT_PTR_NULL(b);
+	CU_ASSERT_EQUAL(rte_mempool_in_use_count(pool), 0);
+	pd_domain_destroy(d);
+}
+
+static void test_fault_frees_batch_in_flight_and_recovers_stage(void)
+{
+	pd_domain *d;
+	CU_ASSERT_EQUAL_FATAL(pd_domain_create(&faulting_spec, &d), 0);
+	pd_batch *b = batch_of(13);
+
+	CU_ASSERT_EQUAL(std_stage_process(faulting_rref, &b, &b), -PD_EFAULT);
+	CU_ASSERT_PTR_NULL(b);                         /* it moved, then died */
+	CU_ASSERT_EQUAL(rte_mempool_in_use_count(pool), 0);
+	CU_ASSERT_EQUAL(pd_domain_state(d), PD_DOMAIN_LIVE);
+
+	b = batch_of(3);                               /* the same rref works */
+	CU_ASSERT_EQUAL(std_stage_process(faulting_rref, &b, &b), 0);
+	CU_ASSERT_PTR_NOT_NULL(b);
+	pd_free(b);
+	CU_ASSERT_EQUAL(rte_mempool_in_use_count(pool), 0);
+	pd_domain_destroy(d);
+}
+
+/* What the worker loop does: one frame for many calls, state in memory. */
+static struct {
+	pd_batch *b;
+	volatile int landed;
+	volatile int calls;
+} loop;
+
+static void test_fault_lands_in_scheduler_frame(void)
+{
+	pd_domain *d;
+	CU_ASSERT_EQUAL_FATAL(pd_domain_create(&faulting_spec, &d), 0);
+	pd_catch c;
+
+	loop.landed = 0;
+	loop.calls = 0;
+	if (PD_CATCH_ARM(&c)) {
+		loop.landed++;
+		CU_ASSERT_PTR_EQUAL(pd_catch_faulted(&c), d);
+		loop.b = NULL;
+	}
+	while (loop.calls < 20) {
+		unsigned n = loop.calls == 5 || loop.calls == 11 ? 13 : 1;
+		loop.calls = loop.calls + 1;
+		loop.b = batch_of(n);
+		if (std_stage_process(faulting_rref, &loop.b, &loop.b) == 0)
+			pd_free(loop.b);
+	}
+	pd_catch_disarm(&c);
+	CU_ASSERT_EQUAL(loop.landed, 2);
+	CU_ASSERT_EQUAL(rte_mempool_in_use_count(pool), 0);
+	CU_ASSERT_EQUAL(pd_domain_state(d), PD_DOMAIN_LIVE);
+	pd_domain_destroy(d);
+}
+
+static void test_injection_without_caller_frame_is_refused(void)
+{
+	pd_domain *d;
+	CU_ASSERT_EQUAL_FATAL(pd_domain_create(&faulting_spec, &d), 0);
+	pd_batch *b = batch_of(2), *const sent = b;
+
+	/* No PD_CATCH_ARM here: nowhere to land, so no fault is raised. */
+	CU_ASSERT_EQUAL(pd_inject_in_domain(faulting_rref, (void **)&b,
+					    PD_INJECT_SEGV), -PD_EINVAL);
+	CU_ASSERT_PTR_EQUAL(b, sent);
+	CU_ASSERT_PTR_NULL(pd_owner(b, NULL));
+	CU_ASSERT_PTR_NULL(pd_current());
+	pd_free(b);
+	pd_domain_destroy(d);
+}
+
+/* Each kind of injected fault lands in the caller's frame, takes the batch
+ * with it and leaves the stage recovered. */
+static struct {
+	pd_batch *b;
+	volatile int kind;
+	volatile int landed;
+} inj;
+
+static void test_injected_faults_land_and_free_the_batch(void)
+{
+	pd_domain *d;
+	CU_ASSERT_EQUAL_FATAL(pd_domain_create(&faulting_spec, &d), 0);
+	pd_catch c;
+
+	inj.kind = 0;
+	inj.landed = 0;
+	if (PD_CATCH_ARM(&c)) {
+		inj.landed++;
+		CU_ASSERT_PTR_NULL(inj.b);
+		CU_ASSERT_EQUAL(rte_mempool_in_use_count(pool), 0);
+		CU_ASSERT_EQUAL(pd_domain_state(d), PD_DOMAIN_LIVE);
+		inj.kind = inj.kind + 1;
+	}
+	if (inj.kind <= PD_INJECT_FPE) {
+		inj.b = batch_of(16);
+		pd_inject_in_domain(faulting_rref, (void **)&inj.b,
+				    (pd_inject_kind)inj.kind);
+		CU_FAIL("pd_inject_in_domain returned");
+	}
+	pd_catch_disarm(&c);
+	CU_ASSERT_EQUAL(inj.landed, PD_INJECT_FPE + 1);
+	pd_domain_stats st;
+	pd_domain_get_stats(d, &st);
+	CU_ASSERT_EQUAL(st.faults, PD_INJECT_FPE + 1);
+	CU_ASSERT_EQUAL(st.recoveries, PD_INJECT_FPE + 1);
+	pd_domain_destroy(d);
+}
+
+static void test_default_eal_prefix_is_unique_per_process(void)
+{
+	char want[32];
+
+	snprintf(want, sizeof want, "pd%ld_", (long)getpid());
+	CU_ASSERT_EQUAL(strncmp(pd_eal_file_prefix(), want, strlen(want)), 0);
+}
+
+#define TEST(fn) { #fn, fn }
+
+int main(int argc, char **argv)
+{
+	static const struct { const char *name; void (*fn)(void); } tests[] = {
+		TEST(test_inject_parse_accepts_name_index_and_kind),
+		TEST(test_inject_parse_rejects_malformed_specs),
+		TEST(test_freeing_a_batch_returns_its_mbufs),
+		TEST(test_stage_passes_batch_back_to_caller),
+		TEST(test_stage_dropping_everything_returns_null),
+		TEST(test_fault_frees_batch_in_flight_and_recovers_stage),
+		TEST(test_fault_lands_in_scheduler_frame),
+		TEST(test_injection_without_caller_frame_is_refused),
+		TEST(test_injected_faults_land_and_free_the_batch),
+		TEST(test_default_eal_prefix_is_unique_per_process),
+	};
+	int pargc;
+	char **pargv;
+
+	(void)argc;
+	char *args[] = { argv[0], NULL };
+	if (pd_eal_start(1, args, NULL, &pargc, &pargv) < 0)
+		return 2;
+	pool = rte_pktmbuf_pool_create("test_pool", 1023, 0, 0,
+				       RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	if (!pool || CU_initialize_registry() != CUE_SUCCESS)
+		return 2;
+	CU_pSuite s = CU_add_suite("runtime/dpdk", NULL, NULL);
+	for (size_t i = 0; s && i < sizeof tests / sizeof tests[0]; i++)
+		if (!CU_add_test(s, tests[i].name, tests[i].fn))
+			return 2;
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+	rte_mempool_free(pool);
+	pd_eal_stop();
+	return failed ? 1 : 0;
+}
