@@ -6,7 +6,7 @@
  */
 #include <string.h>
 
-#include <CUnit/Basic.h>
+#include "cunit_main.h"
 
 #include "graph.pdl.h"
 
@@ -101,19 +101,14 @@ static void test_many_fault_restore_cycles_leak_nothing(void)
 	CU_ASSERT_EQUAL(pd_heap_live_objects(), live);
 }
 
+static const struct test_case tests[] = {
+	TEST(test_restore_brings_back_last_checkpoint_after_a_fault),
+	TEST(test_reset_comes_back_empty),
+	TEST(test_recovery_before_any_checkpoint_resets),
+	TEST(test_many_fault_restore_cycles_leak_nothing),
+};
+
 int main(void)
 {
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	CU_pSuite s = CU_add_suite("domain checkpoint and restore", NULL, NULL);
-	CU_add_test(s, "test_restore_brings_back_last_checkpoint_after_a_fault",
-	            test_restore_brings_back_last_checkpoint_after_a_fault);
-	CU_add_test(s, "test_reset_comes_back_empty", test_reset_comes_back_empty);
-	CU_add_test(s, "test_recovery_before_any_checkpoint_resets", test_recovery_before_any_checkpoint_resets);
-	CU_add_test(s, "test_many_fault_restore_cycles_leak_nothing", test_many_fault_restore_cycles_leak_nothing);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	int failed = (int)CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return RUN_SUITE("domain checkpoint and restore", tests);
 }

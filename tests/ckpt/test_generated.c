@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <CUnit/Basic.h>
+#include "cunit_main.h"
 
 #include "graph.pdl.h"
 
@@ -192,19 +192,14 @@ static void test_invalid_label_in_image_is_refused(void)
 	pd_free(image);
 }
 
+static const struct test_case tests[] = {
+	TEST(test_round_trip_is_equal_and_keeps_sharing),
+	TEST(test_shared_cycle_round_trips),
+	TEST(test_every_corruption_is_refused_without_leaking),
+	TEST(test_invalid_label_in_image_is_refused),
+};
+
 int main(void)
 {
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	CU_pSuite s = CU_add_suite("generated checkpoint code", NULL, NULL);
-	CU_add_test(s, "test_round_trip_is_equal_and_keeps_sharing", test_round_trip_is_equal_and_keeps_sharing);
-	CU_add_test(s, "test_shared_cycle_round_trips", test_shared_cycle_round_trips);
-	CU_add_test(s, "test_every_corruption_is_refused_without_leaking",
-	            test_every_corruption_is_refused_without_leaking);
-	CU_add_test(s, "test_invalid_label_in_image_is_refused", test_invalid_label_in_image_is_refused);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	int failed = (int)CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return RUN_SUITE("generated checkpoint code", tests);
 }

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <CUnit/Basic.h>
+#include "cunit_main.h"
 
 #include "ast.h"
 #include "diag.h"
@@ -281,45 +281,32 @@ static void test_restore_without_checkpoint_is_rejected(void)
 	CU_ASSERT_EQUAL(errors, 1);
 }
 
+static const struct test_case tests[] = {
+	TEST(test_empty_module_parses_clean),
+	TEST(test_missing_module_line_is_an_error),
+	TEST(test_lexer_locations_count_lines_and_columns),
+	TEST(test_lexer_skips_comments_and_reads_hex),
+	TEST(test_integer_literal_overflow_is_reported),
+	TEST(test_struct_fields_keep_source_order),
+	TEST(test_parser_recovers_and_reports_every_bad_field),
+	TEST(test_types_resolve_to_their_declarations),
+	TEST(test_diamond_lattice_has_join_and_meet_tables),
+	TEST(test_order_without_join_is_not_a_lattice),
+	TEST(test_order_with_cycle_is_not_a_lattice),
+	TEST(test_powerset_labels_are_bit_sets),
+	TEST(test_pipeline_order_follows_edges_not_declarations),
+	TEST(test_pipeline_cycle_is_rejected),
+	TEST(test_edge_out_of_tx_is_rejected),
+	TEST(test_struct_containing_itself_by_value_is_rejected),
+	TEST(test_struct_containing_itself_through_own_is_fine),
+	TEST(test_move_of_scalar_is_rejected_and_of_struct_accepted),
+	TEST(test_label_on_rref_is_rejected),
+	TEST(test_duplicate_definition_is_one_error),
+	TEST(test_domain_settings_are_recorded),
+	TEST(test_restore_without_checkpoint_is_rejected),
+};
+
 int main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
-#define T(fn) { #fn, fn }
-		T(test_empty_module_parses_clean),
-		T(test_missing_module_line_is_an_error),
-		T(test_lexer_locations_count_lines_and_columns),
-		T(test_lexer_skips_comments_and_reads_hex),
-		T(test_integer_literal_overflow_is_reported),
-		T(test_struct_fields_keep_source_order),
-		T(test_parser_recovers_and_reports_every_bad_field),
-		T(test_types_resolve_to_their_declarations),
-		T(test_diamond_lattice_has_join_and_meet_tables),
-		T(test_order_without_join_is_not_a_lattice),
-		T(test_order_with_cycle_is_not_a_lattice),
-		T(test_powerset_labels_are_bit_sets),
-		T(test_pipeline_order_follows_edges_not_declarations),
-		T(test_pipeline_cycle_is_rejected),
-		T(test_edge_out_of_tx_is_rejected),
-		T(test_struct_containing_itself_by_value_is_rejected),
-		T(test_struct_containing_itself_through_own_is_fine),
-		T(test_move_of_scalar_is_rejected_and_of_struct_accepted),
-		T(test_label_on_rref_is_rejected),
-		T(test_duplicate_definition_is_one_error),
-		T(test_domain_settings_are_recorded),
-		T(test_restore_without_checkpoint_is_rejected),
-#undef T
-	};
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	CU_pSuite suite = CU_add_suite("pdlc front end", NULL, NULL);
-	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-		CU_add_test(suite, tests[i].name, tests[i].fn);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	int failed = (int)CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return RUN_SUITE("pdlc front end", tests);
 }

@@ -10,7 +10,7 @@
 #define _GNU_SOURCE     /* memmem */
 #include <string.h>
 
-#include <CUnit/Basic.h>
+#include "cunit_main.h"
 
 #include "kvstore.h"
 
@@ -230,33 +230,20 @@ static void test_call_above_clearance_is_refused_before_data_moves(void)
 	world_down(&w);
 }
 
+static const struct test_case tests[] = {
+	TEST(test_owner_reads_own_value_and_label_rises),
+	TEST(test_correct_store_refuses_other_tenant),
+	TEST(test_store_forgetting_reader_check_is_caught_by_labels),
+	TEST(test_store_logging_values_is_refused_at_the_sink_and_counted),
+	TEST(test_declassifying_auditor_may_write_counts),
+	TEST(test_domain_without_rule_cannot_declassify),
+	TEST(test_moved_buffer_is_unreachable_from_sender),
+	TEST(test_call_above_clearance_is_refused_before_data_moves),
+};
+
 int main(void)
 {
 	kvstore_audit_log_sink.write = kv_log_write;
 	kvstore_audit_log_sink.write_arg = &audit_text;
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
-#define T(fn) { #fn, fn }
-		T(test_owner_reads_own_value_and_label_rises),
-		T(test_correct_store_refuses_other_tenant),
-		T(test_store_forgetting_reader_check_is_caught_by_labels),
-		T(test_store_logging_values_is_refused_at_the_sink_and_counted),
-		T(test_declassifying_auditor_may_write_counts),
-		T(test_domain_without_rule_cannot_declassify),
-		T(test_moved_buffer_is_unreachable_from_sender),
-		T(test_call_above_clearance_is_refused_before_data_moves),
-#undef T
-	};
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	CU_pSuite suite = CU_add_suite("kvstore information flow", NULL, NULL);
-	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-		CU_add_test(suite, tests[i].name, tests[i].fn);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	int failed = (int)CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return RUN_SUITE("kvstore information flow", tests);
 }

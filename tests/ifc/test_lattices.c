@@ -8,7 +8,7 @@
  * pd_lattice.h, which code that handles any lattice uses, must agree with
  * the generated ones on every pair.
  */
-#include <CUnit/Basic.h>
+#include "cunit_main.h"
 
 #include "lattices.pdl.h"
 
@@ -59,19 +59,13 @@ static void test_diamond_joins_and_meets_as_drawn(void)
 	CU_ASSERT_EQUAL(LAT_SIXTEEN_TOP, 0xffffu);
 }
 
+static const struct test_case tests[] = {
+	TEST(test_every_generated_lattice_obeys_the_laws),
+	TEST(test_generic_label_functions_agree_with_generated),
+	TEST(test_diamond_joins_and_meets_as_drawn),
+};
+
 int main(void)
 {
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	CU_pSuite s = CU_add_suite("generated lattices", NULL, NULL);
-	CU_add_test(s, "test_every_generated_lattice_obeys_the_laws",
-	            test_every_generated_lattice_obeys_the_laws);
-	CU_add_test(s, "test_generic_label_functions_agree_with_generated",
-	            test_generic_label_functions_agree_with_generated);
-	CU_add_test(s, "test_diamond_joins_and_meets_as_drawn", test_diamond_joins_and_meets_as_drawn);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	int failed = (int)CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return RUN_SUITE("generated lattices", tests);
 }
