@@ -47,6 +47,15 @@ typedef struct name_list {
 	struct name_list *next;
 } name_list;
 
+/* A possibly qualified name and, once sema resolved it, its declaration. */
+typedef struct name_ref {
+	loc at;
+	const char *qualifier;
+	const char *name;
+	struct decl *decl;
+	struct name_ref *next;
+} name_ref;
+
 /* ---- types --------------------------------------------------------------- */
 
 typedef enum type_kind {
@@ -175,7 +184,7 @@ typedef struct domain_decl {
 	declassify *declassify;
 	uint64_t quota_bytes;           /* 0 when not given */
 	loc quota_at;
-	struct stage *emits;            /* `emits SINK;`: name in domain_name, sink in domain */
+	struct name_ref *emits;         /* `emits SINK;`, in order */
 	/* resolved */
 	struct decl *iface;
 } domain_decl;

@@ -496,11 +496,11 @@ domain_item
 		}
 	| EMITS qname ';'
 		{
-			stage *s = AST_NEW(stage);      /* a name and its place, resolved to a sink */
+			name_ref *s = AST_NEW(name_ref);
 			s->at = L(@2);
-			s->domain_qualifier = $2.qualifier;
-			s->domain_name = $2.name;
-			stage **tail = &ctx->open_domain->emits;
+			s->qualifier = $2.qualifier;
+			s->name = $2.name;
+			name_ref **tail = &ctx->open_domain->emits;
 			while (*tail)
 				tail = &(*tail)->next;
 			*tail = s;

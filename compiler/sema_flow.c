@@ -428,8 +428,8 @@ static void check_pipeline(decl *p)
 static void check_emits(decl *dom)
 {
 	const domain_decl *dd = &dom->u.domain;
-	for (const stage *e = dd->emits; e; e = e->next) {
-		const decl *sink = e->domain;
+	for (const name_ref *e = dd->emits; e; e = e->next) {
+		const decl *sink = e->decl;
 		const label_ref *bound = sink ? sink->u.sink.bound : NULL;
 		if (bound == NULL || bound->lattice == NULL || bound->lattice->n_labels == 0)
 			continue;

@@ -412,12 +412,12 @@ static void check_domain(module *m, decl *d)
 	if (dd->policy == RECOVER_RESTORE && dd->checkpoint_every == 0)
 		diag_error(dd->policy_at, "'on_fault restore' needs 'checkpoint every N batches'");
 
-	for (stage *e = dd->emits; e; e = e->next) {
-		decl *s = sema_lookup(m, e->domain_qualifier, e->domain_name, e->at, "sink");
+	for (name_ref *e = dd->emits; e; e = e->next) {
+		decl *s = sema_lookup(m, e->qualifier, e->name, e->at, "sink");
 		if (s && s->kind != DECL_SINK)
 			sema_wrong_kind(e->at, s, "a sink");
 		else
-			e->domain = s;
+			e->decl = s;
 	}
 	sema_resolve_label(m, dd->clearance);
 	for (declassify *dc = dd->declassify; dc; dc = dc->next) {
