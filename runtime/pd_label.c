@@ -1,10 +1,64 @@
 /*
- * Floating labels outside the proxy's fast path: declassification and
- * sinks.  The raise on every call is inline in pd_call.h.
+ * Floating labels outside the proxy's fast path: the raises a call makes
+ * when a label changes, declassification and sinks.  The test that no
+ * label changes, made on every call, is inline in pd_call.h.
  */
 #include "pd_label.h"
 
 #include "pd_internal.h"
+
+/*
+ * The raises of pd_call_flow_in/out (pd_call.h), which inline only the test
+ * that nothing changes.  Everything is re-read here; this runs once per
+ * change of a label, not per call.
+ */
+int pd__flow_in_raise(pd_domain *d, const pd_domain *from,
+		      const pd_lattice *args_lattice, pd_label args)
+{
+	const pd_lattice *l = d->spec.lattice;
+	pd_label x = d->label;
+
+	if ((from ? from->spec.lattice : pd__self.lattice) == l)
+		x = pd_label_join(l, x, from ? from->label : pd__self.label);
+	if (args_lattice == l) {
+		if (!pd_label_valid(l, args))
+			return -PD_ELABEL;
+		x = pd_label_join(l, x, args);
+	}
+	if (!pd_label_leq(l, x, d->spec.clearance))
+		return -PD_ELABEL;
+	d->label = x;
+	return 0;
+}
+
+int pd__flow_out_raise(const pd_domain *callee, pd_domain *to,
+		       const pd_lattice *result_lattice, pd_label result)
+{
+	const pd_lattice *l = callee->spec.lattice;
+	pd_label x = callee->label;
+
+	if (result_lattice == l) {
+		if (!pd_label_valid(l, result))
+			return -PD_ELABEL;
+		x = pd_label_join(l, x, result);
+	}
+	if (to == NULL) {
+		struct pd__thread *t = &pd__self;
+		if (t->lattice != l) {
+			t->lattice = l;
+			t->label = l->bottom;
+		}
+		t->label = pd_label_join(l, t->label, x);
+		return 0;
+	}
+	if (to->spec.lattice != l)
+		return 0;
+	x = pd_label_join(l, to->label, x);
+	if (!pd_label_leq(l, x, to->spec.clearance))
+		return -PD_ELABEL;
+	to->label = x;
+	return 0;
+}
 
 pd_label pd_label_current(void)
 {

@@ -23,17 +23,21 @@
 
 #include "pd_batch.h"
 
-static const pd_kind ruleset_kind = { .name = "firewall.ruleset", .destroy = NULL };
-static const pd_kind node_kind = { .name = "firewall.trie_node", .destroy = NULL };
-static const pd_kind rule_kind = { .name = "firewall.rule", .destroy = NULL };
-static const pd_kind items_kind = { .name = "firewall.vec", .destroy = NULL };
+/*
+ * The trie is leaf-pushed: every node lists, besides the rules of its own
+ * prefix, the rules of all its ancestors' prefixes, longest prefix first and
+ * in the order added among equal prefixes.  So a lookup walks down as far as
+ * the packet's source address leads and scans one list; the price is that a
+ * rule is shared by every node below its own, which is what `shared rule`
+ * (one object, one hit counter, many aliases) is for.
+ */
 
-/* Appends r to v, doubling its items array (a heap object) when full. */
-static int vec_push(firewall_vec_shared_rule *v, firewall_rule *r)
+/* Inserts r at index at of v, taking a reference to it. */
+static int vec_insert(firewall_vec_shared_rule *v, uint32_t at, firewall_rule *r)
 {
 	if (v->len == v->cap) {
-		uint32_t cap = v->cap ? v->cap * 2 : 4;
-		firewall_rule **items = pd_alloc(cap * sizeof *items, &items_kind);
+		uint32_t cap = v->cap ? v->cap * 2 : 2;
+		firewall_rule **items = pd_alloc(cap * sizeof *items, NULL);
 		if (!items)
 			return -PD_ENOMEM;
 		if (v->len)
@@ -42,7 +46,9 @@ static int vec_push(firewall_vec_shared_rule *v, firewall_rule *r)
 		v->items = items;
 		v->cap = cap;
 	}
-	v->items[v->len++] = r;
+	memmove(&v->items[at + 1], &v->items[at], (v->len - at) * sizeof *v->items);
+	v->items[at] = pd_shared_retain(r);
+	v->len++;
 	return 0;
 }
 
@@ -51,13 +57,58 @@ static uint32_t prefix_mask(uint8_t len)
 	return len == 0 ? 0 : 0xffffffffu << (32 - len);
 }
 
-static int fw_add_rule(void *self, const firewall_rule *r, uint32_t *result)
+/* A new node below parent: it inherits parent's rules (all its ancestors'). */
+static firewall_trie_node *new_child(const firewall_trie_node *parent)
 {
-	firewall_ruleset *rs = self;
+	firewall_trie_node *n = pd_alloc(sizeof *n, &firewall_trie_node_kind);
+	uint32_t len = parent->rules.len;
 
+	if (!n || !len)
+		return n;
+	n->rules.items = pd_alloc(len * sizeof *n->rules.items, NULL);
+	if (!n->rules.items) {
+		pd_free(n);
+		return NULL;
+	}
+	for (uint32_t i = 0; i < len; i++)
+		n->rules.items[i] = pd_shared_retain(parent->rules.items[i]);
+	n->rules.len = n->rules.cap = len;
+	return n;
+}
+
+/* Adds r to n and to every node below it, after the rules of longer prefixes. */
+static int push_down(firewall_trie_node *n, firewall_rule *r)
+{
+	uint32_t at = 0;
+
+	while (at < n->rules.len && n->rules.items[at]->src_len >= r->src_len)
+		at++;
+	int rc = vec_insert(&n->rules, at, r);
+	if (rc == 0 && n->zero)
+		rc = push_down(n->zero, r);
+	if (rc == 0 && n->one)
+		rc = push_down(n->one, r);
+	return rc;
+}
+
+firewall_ruleset *firewall_ruleset_new(void)
+{
+	firewall_ruleset *rs = pd_alloc(sizeof *rs, &firewall_ruleset_kind);
+
+	if (rs && !(rs->root = pd_alloc(sizeof *rs->root, &firewall_trie_node_kind))) {
+		pd_free(rs);
+		return NULL;
+	}
+	return rs;
+}
+
+int firewall_ruleset_add(firewall_ruleset *rs, const firewall_rule *r, uint32_t *index)
+{
 	if (r->src_len > 32 || r->dst_len > 32 || r->dst_port_lo > r->dst_port_hi)
 		return -PD_EINVAL;
-	firewall_rule *copy = pd_alloc(sizeof *copy, &rule_kind);
+	if (rs->all.len == UINT32_MAX)
+		return -PD_ENOMEM;
+	firewall_rule *copy = pd_shared_alloc(sizeof *copy, &firewall_rule_kind);
 	if (!copy)
 		return -PD_ENOMEM;
 	*copy = *r;
@@ -65,21 +116,32 @@ static int fw_add_rule(void *self, const firewall_rule *r, uint32_t *result)
 	copy->dst_prefix &= prefix_mask(r->dst_len);
 	copy->hits = 0;
 
+	/* An allocation failure part way leaves the rule in some nodes only:
+	 * wrong, but every reference counted, so nothing leaks or dangles. */
+	int rc = 0;
 	firewall_trie_node *n = rs->root;
-	for (unsigned depth = 0; depth < copy->src_len; depth++) {
+	for (unsigned depth = 0; depth < copy->src_len && rc == 0; depth++) {
 		firewall_trie_node **child = (copy->src_prefix >> (31 - depth)) & 1 ? &n->one : &n->zero;
-		if (!*child && !(*child = pd_alloc(sizeof **child, &node_kind)))
-			return -PD_ENOMEM;
-		n = *child;
+		if (!*child && !(*child = new_child(n)))
+			rc = -PD_ENOMEM;
+		else
+			n = *child;
 	}
-	int rc = vec_push(&n->rules, copy);
 	if (rc == 0)
-		rc = vec_push(&rs->all, copy);
+		rc = push_down(n, copy);
+	if (rc == 0)
+		rc = vec_insert(&rs->all, rs->all.len, copy);
+	pd_shared_release(copy);    /* the vecs hold their own references */
 	if (rc < 0)
 		return rc;
 	rs->generation++;
-	*result = rs->all.len - 1;
+	*index = rs->all.len - 1;
 	return 0;
+}
+
+static int fw_add_rule(void *self, const firewall_rule *r, uint32_t *result)
+{
+	return firewall_ruleset_add(self, r, result);
 }
 
 static int fw_rule_count(void *self, uint64_t *result)
@@ -96,32 +158,48 @@ static inline bool rule_matches(const firewall_rule *r, uint32_t dst, uint8_t pr
 	       dport >= r->dst_port_lo && dport <= r->dst_port_hi;
 }
 
-/* The deciding rule: the deepest trie node with a matching rule. */
-static firewall_rule *lookup(const firewall_ruleset *rs, uint32_t src, uint32_t dst,
-			     uint8_t proto, uint16_t dport)
+firewall_rule *firewall_ruleset_lookup(const firewall_ruleset *rs, uint32_t src, uint32_t dst,
+				       uint8_t proto, uint16_t dport)
 {
-	firewall_rule *best = NULL;
 	const firewall_trie_node *n = rs->root;
 
-	for (unsigned depth = 0; n; depth++) {
-		for (uint32_t i = 0; i < n->rules.len; i++)
-			if (rule_matches(n->rules.items[i], dst, proto, dport)) {
-				best = n->rules.items[i];
-				break;
-			}
-		if (depth == 32)
+	for (unsigned depth = 0; depth < 32; depth++) {
+		const firewall_trie_node *next = (src >> (31 - depth)) & 1 ? n->one : n->zero;
+		if (!next)
 			break;
-		n = (src >> (31 - depth)) & 1 ? n->one : n->zero;
+		n = next;
 	}
-	return best;
+	for (uint32_t i = 0; i < n->rules.len; i++)
+		if (rule_matches(n->rules.items[i], dst, proto, dport))
+			return n->rules.items[i];
+	return NULL;
+}
+
+/*
+ * Where the IPv4 header and the L4 ports are: as the parse stage recorded
+ * them, or - run without one (l2_len 0) - read here from an untagged
+ * Ethernet/IPv4 frame.  False when the frame has no such fields.
+ */
+static bool locate(const struct rte_mbuf *m, uint32_t *l2, uint32_t *l3)
+{
+	uint32_t len = rte_pktmbuf_data_len(m);
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+
+	*l2 = m->l2_len;
+	*l3 = m->l3_len;
+	if (*l2 == 0 && len >= 34 && p[12] == 0x08 && p[13] == 0x00 && (p[14] >> 4) == 4) {
+		*l2 = 14;
+		*l3 = (p[14] & 15u) * 4;
+	}
+	return *l2 >= 14 && *l3 >= 20 && *l2 + *l3 + 4u <= len;
 }
 
 static bool allowed(firewall_ruleset *rs, const struct rte_mbuf *m)
 {
-	uint32_t l2 = m->l2_len, l3 = m->l3_len;
+	uint32_t l2, l3;
 
 	/* Not parsed (or parsed into nonsense): nothing to filter on. */
-	if (l2 < 14 || l3 < 20 || l2 + l3 + 4u > rte_pktmbuf_data_len(m))
+	if (!locate(m, &l2, &l3))
 		return false;
 	const uint8_t *ip = rte_pktmbuf_mtod_offset(m, const uint8_t *, l2);
 	uint32_t src, dst;
@@ -129,8 +207,8 @@ static bool allowed(firewall_ruleset *rs, const struct rte_mbuf *m)
 	memcpy(&src, ip + 12, 4);
 	memcpy(&dst, ip + 16, 4);
 	memcpy(&dport, ip + l3 + 2, 2);
-	firewall_rule *r = lookup(rs, rte_be_to_cpu_32(src), rte_be_to_cpu_32(dst), ip[9],
-				  rte_be_to_cpu_16(dport));
+	firewall_rule *r = firewall_ruleset_lookup(rs, rte_be_to_cpu_32(src), rte_be_to_cpu_32(dst),
+						   ip[9], rte_be_to_cpu_16(dport));
 	if (!r)
 		return true;
 	r->hits++;
@@ -160,17 +238,19 @@ static const firewall_filter_ops fw_ops = {
 	.rule_count = fw_rule_count,
 };
 
+/* The state is the ruleset itself (pd_domain_spec: what is exported first),
+ * so the generated save_state/load_state checkpoint and restore it whole. */
 int firewall_firewall_init(void *arg)
 {
 	const firewall_config *cfg = arg;
-	firewall_ruleset *rs = pd_alloc(sizeof *rs, &ruleset_kind);
+	firewall_ruleset *rs = firewall_ruleset_new();
 	uint32_t index;
 	pd_rref r;
 
-	if (!rs || !(rs->root = pd_alloc(sizeof *rs->root, &node_kind)))
+	if (!rs)
 		return -PD_ENOMEM;
 	for (unsigned i = 0; cfg && i < cfg->n_rules; i++) {
-		int rc = fw_add_rule(rs, &cfg->rules[i], &index);
+		int rc = firewall_ruleset_add(rs, &cfg->rules[i], &index);
 		if (rc < 0)
 			return rc;
 	}

@@ -19,6 +19,7 @@
 #include <rte_eal.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
+#include <rte_pause.h>
 
 #include "pd_eal.h"
 
@@ -26,10 +27,79 @@ static pd_worker workers[PD_MAX_WORKERS];
 static unsigned n_workers;
 static const pd_app_opts *run_opts;
 
+/*
+ * Stopping and control calls.  The scheduler's loop (pd_worker_loop) runs
+ * while pd_sched_running; it has no hook of its own, so a control call
+ * clears pd_sched_running with `pausing` set: each worker's loop returns
+ * between two polls, the worker runs the call, counts itself in `paused`
+ * and waits; the control thread then sets pd_sched_running again (unless
+ * a stop came meanwhile) and releases them.  A real stop sets `stopping`
+ * first, so a worker never mistakes it for a pause.
+ */
+static volatile bool stopping;
+static volatile bool pausing;
+static unsigned paused, alive;          /* atomics */
+static pd_app_control_fn control_fn;
+static void *control_arg;
+static int control_rc;                  /* the first error, atomically */
+static bool in_tick;
+
+static void request_stop(void)
+{
+	__atomic_store_n(&stopping, true, __ATOMIC_SEQ_CST);
+	pd_sched_running = false;
+}
+
 static void on_signal(int sig)
 {
 	(void)sig;
+	request_stop();
+}
+
+/* The lcore function: the scheduler's loop, resumed after each control call. */
+static int worker_main(void *arg)
+{
+	pd_worker *w = arg;
+
+	for (;;) {
+		pd_worker_loop(w);
+		if (!__atomic_load_n(&pausing, __ATOMIC_SEQ_CST))
+			break;
+		int rc = control_fn(w, control_arg);
+		if (rc < 0) {
+			int none = 0;
+			__atomic_compare_exchange_n(&control_rc, &none, rc, false,
+						    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+		}
+		__atomic_add_fetch(&paused, 1, __ATOMIC_SEQ_CST);
+		while (__atomic_load_n(&pausing, __ATOMIC_SEQ_CST))
+			rte_pause();
+	}
+	__atomic_sub_fetch(&alive, 1, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+int pd_app_control(pd_app_control_fn fn, void *arg)
+{
+	if (!in_tick || fn == NULL)
+		return -PD_EINVAL;
+	if (__atomic_load_n(&stopping, __ATOMIC_SEQ_CST))
+		return -PD_EBUSY;
+	control_fn = fn;
+	control_arg = arg;
+	control_rc = 0;
+	paused = 0;
+	__atomic_store_n(&pausing, true, __ATOMIC_SEQ_CST);
 	pd_sched_running = false;
+	/* A worker that stops for good meanwhile leaves `alive`. */
+	while (__atomic_load_n(&paused, __ATOMIC_SEQ_CST) <
+	       __atomic_load_n(&alive, __ATOMIC_SEQ_CST))
+		usleep(100);
+	pd_sched_running = true;
+	if (__atomic_load_n(&stopping, __ATOMIC_SEQ_CST))
+		pd_sched_running = false;
+	__atomic_store_n(&pausing, false, __ATOMIC_SEQ_CST);
+	return __atomic_load_n(&control_rc, __ATOMIC_SEQ_CST);
 }
 
 static int parse_number(const char *opt, const char *v, double lo, double hi,
@@ -203,7 +273,7 @@ static void *control(void *arg)
 	uint64_t hz = rte_get_tsc_hz(), start = rte_rdtsc(), next = start + hz;
 	const pd_app_opts *o = run_opts;
 
-	while (pd_sched_running) {
+	while (!__atomic_load_n(&stopping, __ATOMIC_SEQ_CST)) {
 		usleep(10 * 1000);
 		uint64_t now = rte_rdtsc();
 		double secs = (double)(now - start) / (double)hz;
@@ -212,15 +282,20 @@ static void *control(void *arg)
 				pd_stats_print_progress(stdout, secs);
 			next += hz;
 		}
+		if (o->tick) {
+			in_tick = true;
+			o->tick(secs, o->ctx);
+			in_tick = false;
+		}
 		if (o->duration > 0 && secs >= o->duration)
-			pd_sched_running = false;
+			request_stop();
 		if (o->idle_exit_ms > 0) {
 			uint64_t last = start;
 			for (unsigned w = 0; w < n_workers; w++)
 				if (workers[w].last_rx_tsc > last)
 					last = workers[w].last_rx_tsc;
 			if ((double)(now - last) * 1000.0 / (double)hz >= o->idle_exit_ms)
-				pd_sched_running = false;
+				request_stop();
 		}
 	}
 	return NULL;
@@ -228,12 +303,13 @@ static void *control(void *arg)
 
 static void run_workers(void)
 {
+	alive = n_workers;
 	if (rte_lcore_count() > 1) {
 		unsigned lcore, w = 0;
 		RTE_LCORE_FOREACH_WORKER(lcore) {
 			if (w == n_workers)
 				break;
-			rte_eal_remote_launch(pd_worker_loop, &workers[w++], lcore);
+			rte_eal_remote_launch(worker_main, &workers[w++], lcore);
 		}
 		control(NULL);
 		rte_eal_mp_wait_lcore();
@@ -243,7 +319,7 @@ static void run_workers(void)
 			fprintf(stderr, "pd: cannot start the control thread\n");
 			return;
 		}
-		pd_worker_loop(&workers[0]);
+		worker_main(&workers[0]);
 		pthread_join(t, NULL);
 	}
 }

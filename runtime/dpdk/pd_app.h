@@ -38,7 +38,32 @@ typedef struct pd_app_opts {
 	int (*extra)(int argc, char **argv, void *ctx);
 	void *ctx;
 	const char *usage;          /* the program's own options, for --help */
+
+	/*
+	 * Called by the control thread about every 10 ms while the pipeline
+	 * runs, with the seconds since it started; the place to call
+	 * pd_app_control (e.g. a change scheduled by an option).
+	 */
+	void (*tick)(double secs, void *ctx);
 } pd_app_opts;
+
+/*
+ * A control call: run by every worker on its own thread, between two polls
+ * (no batch in flight, outside every domain), with its stages' rrefs in
+ * w->stage[] - e.g. to reconfigure a stage through its generated proxies.
+ * Returns 0 or a negative code.
+ */
+typedef int (*pd_app_control_fn)(pd_worker *w, void *arg);
+
+/*
+ * Runs fn on every worker and waits for all of them.  Only from the
+ * control thread (a tick).  A worker polling an empty queue answers at
+ * once; one blocked in its RX burst (a pcap read from a pipe) answers when
+ * that burst returns and its batch has gone through.  Returns 0, the first
+ * worker's error, -PD_EBUSY once the run is stopping, or -PD_EINVAL
+ * outside a tick.
+ */
+int pd_app_control(pd_app_control_fn fn, void *arg);
 
 /*
  * Starts the EAL (pd_eal.h) and parses the program arguments into opts.

@@ -11,6 +11,8 @@
 #include "pd_std_stage.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
@@ -18,6 +20,21 @@
 #define TIMING_SAMPLE 16    /* time the stages of one batch in this many */
 
 volatile bool pd_sched_running = true;
+
+static const char *ckpt_dir;
+static pd_batch_hook *batch_hook;
+static void *batch_hook_arg;
+
+void pd_sched_set_checkpoint_dir(const char *dir)
+{
+	ckpt_dir = dir;
+}
+
+void pd_sched_set_batch_hook(pd_batch_hook *fn, void *arg)
+{
+	batch_hook = fn;
+	batch_hook_arg = arg;
+}
 
 /* The stage object a domain exported first (pd_wiring.h's contract). */
 static int first_export(pd_domain *d, pd_rref *r, const std_stage_ops **ops,
@@ -39,6 +56,7 @@ int pd_worker_init(pd_worker *w, unsigned id, const pd_pipeline_desc *p,
 	w->id = id;
 	w->burst = burst;
 	w->n_stages = 0;
+	w->final_done = false;
 	if (p->n_stages > PD_MAX_STAGES) {
 		fprintf(stderr, "pd: pipeline %s has %u stages, at most %d\n",
 			p->name, p->n_stages, PD_MAX_STAGES);
@@ -61,6 +79,8 @@ int pd_worker_init(pd_worker *w, unsigned id, const pd_pipeline_desc *p,
 		}
 		w->n_stages = i + 1;
 		w->stats[i] = pd_stats_stage(id, i);
+		w->ckpt_every[i] = sd->domain->save_state ? sd->domain->checkpoint_every : 0;
+		w->ckpt_mark[i] = 0;
 	}
 	w->port_stats = pd_stats_port(id);
 	return 0;
@@ -120,6 +140,11 @@ static void count_fault(pd_worker *w, pd_domain *faulted)
 	s->faults++;
 	if (pd_domain_state(w->domain[i]) == PD_DOMAIN_LIVE)
 		s->recoveries++;
+	if (w->ckpt_every[i]) {
+		pd_domain_stats ds;
+		pd_domain_get_stats(w->domain[i], &ds);
+		s->restores = ds.restores;   /* the domain is this worker's alone */
+	}
 	w->batch = NULL;    /* the proxy cleared it already; say so anyway */
 }
 
@@ -186,6 +211,57 @@ static void run_stages(pd_worker *w, bool timed)
 	}
 }
 
+/* The latest image of stage i, written whole or not at all. */
+static void write_image(pd_worker *w, unsigned i)
+{
+	char path[4096], tmp[4096 + 8];
+	const void *image;
+	size_t len;
+
+	pd_domain_checkpoint_image(w->domain[i], &image, &len);
+	if (!image || snprintf(path, sizeof path, "%s/%s-%u.ckpt", ckpt_dir,
+			       pd_stats_stage_name(i), w->id) >= (int)sizeof path)
+		return;
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	FILE *f = fopen(tmp, "wb");
+	bool ok = f && fwrite(image, 1, len, f) == len;
+	if (f && fclose(f) != 0)
+		ok = false;
+	if (!ok || rename(tmp, path) != 0) {
+		unlink(tmp);
+		w->stats[i]->ckpt_errors++;
+	}
+}
+
+/* At a batch boundary: the stages that are due get their checkpoint. */
+static void checkpoint_due(pd_worker *w)
+{
+	for (unsigned i = 0; i < w->n_stages; i++) {
+		pd_stage_stats *s = w->stats[i];
+		if (!w->ckpt_every[i] || s->batches - w->ckpt_mark[i] < w->ckpt_every[i])
+			continue;
+		w->ckpt_mark[i] = s->batches;
+		uint64_t t = rte_rdtsc();
+		int rc = pd_domain_checkpoint(w->domain[i]);
+		if (rc == 0) {
+			s->checkpoints++;
+			if (ckpt_dir)
+				write_image(w, i);
+		} else {
+			s->ckpt_errors++;
+		}
+		s->ckpt_cycles += rte_rdtsc() - t;
+	}
+}
+
+static void call_hook(pd_worker *w, bool final)
+{
+	/* A fault in a call the hook makes lands in the loop's frame: it must
+	 * not count a batch that is not in flight. */
+	w->inflight = 0;
+	batch_hook(w, final, batch_hook_arg);
+}
+
 static inline void poll_stream(pd_worker *w, const pd_stream *st)
 {
 	if (!w->batch) {
@@ -219,6 +295,9 @@ static inline void poll_stream(pd_worker *w, const pd_stream *st)
 		b->n = 0;
 	}
 	w->port_stats->busy_cycles += rte_rdtsc() - t0;
+	checkpoint_due(w);
+	if (batch_hook)
+		call_hook(w, false);
 }
 
 int pd_worker_loop(void *arg)
@@ -232,6 +311,10 @@ int pd_worker_loop(void *arg)
 	while (pd_sched_running)
 		for (unsigned k = 0; k < w->n_streams; k++)
 			poll_stream(w, &w->streams[k]);
+	if (batch_hook && !w->final_done) {
+		w->final_done = true;   /* a fault in it lands above: not twice */
+		call_hook(w, true);
+	}
 	pd_catch_disarm(&c);
 	return 0;
 }

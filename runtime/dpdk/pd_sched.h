@@ -11,6 +11,13 @@
  * objects - the batch in flight and its mbufs among them - and re-run its
  * init by the time control lands back in the loop, which counts the fault
  * and goes on with the next batch.
+ *
+ * Checkpoints.  A stage whose domain spec has checkpoint_every = N > 0 and a
+ * save_state is checkpointed (pd_domain_checkpoint) after every N batches it
+ * was called with, at the batch boundary - after the chain ran and the
+ * output went out, before the next RX - where run-to-completion makes its
+ * state consistent without a lock.  Each worker checkpoints its own
+ * instances; `on_fault restore` then reloads the last image.
  */
 #ifndef PD_SCHED_H
 #define PD_SCHED_H
@@ -50,6 +57,8 @@ typedef struct pd_worker {
 	pd_stage_stats *stats[PD_MAX_STAGES];
 	bool refused[PD_MAX_STAGES];       /* a refusal was reported */
 	pd_port_stats *port_stats;
+	uint32_t ckpt_every[PD_MAX_STAGES];  /* 0: the stage is not checkpointed */
+	uint64_t ckpt_mark[PD_MAX_STAGES];   /* its batch count at the last one */
 
 	unsigned n_streams;
 	pd_stream streams[PD_MAX_PORTS];
@@ -62,11 +71,31 @@ typedef struct pd_worker {
 	unsigned cur_stage;              /* stage being called */
 	uint16_t inflight;               /* packets handed to it */
 	uint64_t polls;
+	bool final_done;                 /* the final hook call was made */
 	volatile uint64_t last_rx_tsc;   /* read by the control thread */
 } pd_worker;
 
 /* Workers loop while this is true. */
 extern volatile bool pd_sched_running;
+
+/*
+ * Also write each checkpoint to DIR/<stage>-<worker>.ckpt (through a
+ * temporary file and rename, so the file is always a whole image).  NULL
+ * (the default): images stay in memory only.  Set before the workers start.
+ */
+void pd_sched_set_checkpoint_dir(const char *dir);
+
+/*
+ * A program's hook at every batch boundary of every worker (after the
+ * checkpoints), and once more with final = true when the worker's loop
+ * ends, before its domains go.  It runs on the worker's thread, outside any
+ * domain, so it may call the worker's stages through w->stage[] - the
+ * control-plane calls (adding rules, reading counters) of a run-to-completion
+ * pipeline.  A fault in such a call is contained and counted as the
+ * stage's.  Set before the workers start; NULL for none.
+ */
+typedef void pd_batch_hook(pd_worker *w, bool final, void *arg);
+void pd_sched_set_batch_hook(pd_batch_hook *fn, void *arg);
 
 /*
  * Creates the worker's stage domains from the pipeline description and looks

@@ -54,6 +54,10 @@ void pd_stats_sum_stage(unsigned stage, pd_stage_stats *out)
 		out->recoveries += LOAD(s->recoveries);
 		out->cycles += LOAD(s->cycles);
 		out->timed += LOAD(s->timed);
+		out->checkpoints += LOAD(s->checkpoints);
+		out->restores += LOAD(s->restores);
+		out->ckpt_errors += LOAD(s->ckpt_errors);
+		out->ckpt_cycles += LOAD(s->ckpt_cycles);
 	}
 }
 
@@ -106,16 +110,24 @@ void pd_stats_print_table(FILE *f)
 	pd_port_stats p;
 	pd_stage_stats s;
 
-	fprintf(f, "%-16s %10s %12s %12s %10s %10s %8s %10s %12s\n",
+	/* New columns go at the end: scripts read the table by column. */
+	fprintf(f, "%-16s %10s %12s %12s %10s %10s %8s %10s %12s %11s %8s\n",
 		"stage", "batches", "pkts_in", "pkts_out", "drops",
-		"fault_drop", "faults", "recoveries", "cycles/batch");
+		"fault_drop", "faults", "recoveries", "cycles/batch",
+		"checkpoints", "restores");
 	for (unsigned i = 0; i < n_stages; i++) {
 		pd_stats_sum_stage(i, &s);
 		fprintf(f, "%-16s %10" PRIu64 " %12" PRIu64 " %12" PRIu64
 			" %10" PRIu64 " %10" PRIu64 " %8" PRIu64 " %10" PRIu64
-			" %12.1f\n", names[i], s.batches, s.pkts_in, s.pkts_out,
-			s.drops, s.fault_drops, s.faults, s.recoveries,
-			s.timed ? (double)s.cycles / (double)s.timed : 0.0);
+			" %12.1f %11" PRIu64 " %8" PRIu64 "\n", names[i], s.batches,
+			s.pkts_in, s.pkts_out, s.drops, s.fault_drops, s.faults,
+			s.recoveries, s.timed ? (double)s.cycles / (double)s.timed : 0.0,
+			s.checkpoints, s.restores);
+		if (s.checkpoints || s.ckpt_errors)
+			fprintf(f, "checkpoints of %s: taken=%" PRIu64 " failed=%" PRIu64
+				" restored=%" PRIu64 " cycles_per_checkpoint=%.0f\n", names[i],
+				s.checkpoints, s.ckpt_errors, s.restores,
+				s.checkpoints ? (double)s.ckpt_cycles / (double)s.checkpoints : 0.0);
 	}
 	pd_stats_sum_port(&p);
 	fprintf(f, "ports: rx=%" PRIu64 " tx=%" PRIu64 " tx_dropped=%" PRIu64

@@ -26,6 +26,10 @@ typedef struct pd_stage_stats {
 	uint64_t recoveries;
 	uint64_t cycles;        /* TSC cycles inside the stage, proxy included, */
 	uint64_t timed;         /* ... summed over this many sampled batches */
+	uint64_t checkpoints;   /* images taken at batch boundaries */
+	uint64_t restores;      /* recoveries that reloaded the last image */
+	uint64_t ckpt_errors;   /* checkpoints (or their files) that failed */
+	uint64_t ckpt_cycles;   /* TSC cycles spent taking them */
 } __attribute__((aligned(64))) pd_stage_stats;
 
 typedef struct pd_port_stats {

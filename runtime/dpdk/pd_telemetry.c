@@ -18,11 +18,13 @@
 #include <rte_telemetry.h>
 
 enum { C_BATCHES, C_PKTS_IN, C_PKTS_OUT, C_DROPS, C_FAULT_DROPS, C_FAULTS,
-       C_RECOVERIES, C_CYCLES_PER_BATCH, N_COUNTERS };
+       C_RECOVERIES, C_CYCLES_PER_BATCH, C_CHECKPOINTS, C_RESTORES,
+       C_CKPT_ERRORS, C_CYCLES_PER_CHECKPOINT, N_COUNTERS };
 
 static const char *const counter_names[N_COUNTERS] = {
 	"batches", "pkts_in", "pkts_out", "drops", "fault_drops", "faults",
-	"recoveries", "cycles_per_batch",
+	"recoveries", "cycles_per_batch", "checkpoints", "restores",
+	"checkpoint_errors", "cycles_per_checkpoint",
 };
 
 static uint64_t counter(const pd_stage_stats *s, int c)
@@ -35,6 +37,10 @@ static uint64_t counter(const pd_stage_stats *s, int c)
 	case C_FAULT_DROPS: return s->fault_drops;
 	case C_FAULTS: return s->faults;
 	case C_RECOVERIES: return s->recoveries;
+	case C_CHECKPOINTS: return s->checkpoints;
+	case C_RESTORES: return s->restores;
+	case C_CKPT_ERRORS: return s->ckpt_errors;
+	case C_CYCLES_PER_CHECKPOINT: return s->checkpoints ? s->ckpt_cycles / s->checkpoints : 0;
 	default: return s->timed ? s->cycles / s->timed : 0;
 	}
 }

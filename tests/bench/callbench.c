@@ -17,6 +17,9 @@
  *	labeled_proxy_cycles=Y label_overhead_cycles=Z        the same null call into a domain
  *	                                                     with a lattice (powerset {a, b}, clearance
  *	                                                     top) minus the call into one without
+ *	armed_labeled_proxy_cycles=Y armed_label_overhead_cycles=Z
+ *	                                                     the same under an armed frame (as the
+ *	                                                     scheduler calls), minus armed_proxy_cycles
  *	recovery_cycles=R                                    pd_panic in the callee -> caller has -PD_EFAULT
  *	recovery_signal_cycles=R                             the same for a SIGSEGV (kernel signal delivery included)
  *
@@ -202,6 +205,28 @@ static uint64_t time_labeled(void)
 	return tsc() - t0;
 }
 
+/* One block of proxy_call or labeled_call under one frame armed here. */
+static uint64_t time_armed_via(void (*call)(uint32_t))
+{
+	pd_catch c;
+	volatile uint64_t t0 = 0;
+	if (PD_CATCH_ARM(&c)) {
+		fprintf(stderr, "callbench: unexpected fault\n");
+		exit(1);
+	}
+	t0 = tsc();
+	for (uint32_t i = 0; i < BLOCK; i++)
+		call(i);
+	uint64_t dt = tsc() - t0;
+	pd_catch_disarm(&c);
+	return dt;
+}
+
+static uint64_t time_armed_labeled(void)
+{
+	return time_armed_via(labeled_call);
+}
+
 static uint64_t time_armed(void)
 {
 	pd_catch c;
@@ -325,7 +350,7 @@ int main(void)
 
 	static uint64_t dir[SAMPLES], prx[SAMPLES], arm[SAMPLES];
 	static uint64_t sdir[SAMPLES], sprx[SAMPLES], sarm[SAMPLES], lab[SAMPLES],
-		uchk[SAMPLES];
+		uchk[SAMPLES], alab[SAMPLES];
 	for (int warm = 0; warm < 1000; warm++) {
 		time_direct();
 		time_proxy();
@@ -340,6 +365,7 @@ int main(void)
 		sarm[i] = time_stage_armed(&b);
 		lab[i] = time_labeled();
 		uchk[i] = time_stage_unchecked(&b);
+		alab[i] = time_armed_labeled();
 	}
 	if (b == NULL || pd_owner(b, NULL) != NULL) {
 		fprintf(stderr, "callbench: the batch did not come back\n");
@@ -351,6 +377,7 @@ int main(void)
 	double sa = median(sarm, SAMPLES, BLOCK);
 	double ml = median(lab, SAMPLES, BLOCK);
 	double su = median(uchk, SAMPLES, BLOCK);
+	double mal = median(alab, SAMPLES, BLOCK);
 
 	printf("direct_cycles=%.1f proxy_cycles=%.1f overhead_cycles=%.1f\n", md, mp, mp - md);
 	printf("armed_proxy_cycles=%.1f armed_overhead_cycles=%.1f\n", ma, ma - md);
@@ -359,6 +386,7 @@ int main(void)
 	printf("stage_armed_proxy_cycles=%.1f stage_armed_overhead_cycles=%.1f\n", sa, sa - sd);
 	printf("stage_armed_unchecked_cycles=%.1f label_check_cycles=%.1f\n", su, sa - su);
 	printf("labeled_proxy_cycles=%.1f label_overhead_cycles=%.1f\n", ml, ml - mp);
+	printf("armed_labeled_proxy_cycles=%.1f armed_label_overhead_cycles=%.1f\n", mal, mal - ma);
 	printf("recovery_cycles=%.0f\n", recovery(0xdead));
 	printf("recovery_signal_cycles=%.0f\n", recovery(0xbeef));
 	printf("calls_per_variant=%u\n", (unsigned)SAMPLES * BLOCK);
