@@ -224,8 +224,11 @@ static void emit_proxy(emit_ctx *e, const decl *d, const method *f)
 		fputs("\tif (rc >= 0)\n\t\trc = pd_move_out(&call, out);\n", h);
 		fputs("\tpd_call_leave(&call);\n\tif (rc >= 0)\n\t\t*result = out;\n\treturn rc;\n}\n\n", h);
 	} else if (f->result) {
+		/* The callee wrote into the caller's buffer before anyone knew the
+		 * result's label, or before it faulted: whenever the result is not
+		 * delivered, what it wrote there is wiped too. */
 		if (buf)
-			fprintf(h, "\tif (rc >= 0 && (rc = pd_call_flow_out(&call, %s, %s)) < 0) {\n"
+			fprintf(h, "\tif (rc < 0 || (rc = pd_call_flow_out(&call, %s, %s)) < 0) {\n"
 			        "\t\tif (result_buf.data)\n"
 			        "\t\t\tmemset(result_buf.data, 0, result_buf.len);\n"
 			        "\t\tmemset(result, 0, sizeof(*result));\n\t}\n",

@@ -187,7 +187,7 @@ PD_PROXY int kvstore_store_get(pd_rref rref, const pd_bytes *key, uint32_t reade
 	}
 	pd_bytes result_buf = result->value;
 	rc = PD_CALL_VIA(&call, ops->get)(call.self, key, reader_clearance, result);
-	if (rc >= 0 && (rc = pd_call_flow_out(&call, &kvstore_tenants_lattice, result->label)) < 0) {
+	if (rc < 0 || (rc = pd_call_flow_out(&call, &kvstore_tenants_lattice, result->label)) < 0) {
 		if (result_buf.data)
 			memset(result_buf.data, 0, result_buf.len);
 		memset(result, 0, sizeof(*result));

@@ -19,6 +19,7 @@
 typedef struct kv_options {
 	bool forget_reader_check;       /* get returns values whatever the reader */
 	bool log_values;                /* put writes values to the audit log */
+	bool crash_after_copy;          /* get copies the value out, then faults */
 } kv_options;
 
 typedef struct kv_client_ctx kv_client_ctx;

@@ -2,10 +2,10 @@
  * store.c - the store domain: a vector of labelled entries.
  *
  * The store is the one place all tenants' data meets, so it checks the
- * reader's clearance on every get.  Two seeded bugs can be switched on
- * through kv_options to show what the generated label checks catch when
- * the C code is wrong: a get that forgets the check, and a put that writes
- * values to the public audit log.
+ * reader's clearance on every get.  Seeded bugs can be switched on through
+ * kv_options to show what the generated label checks catch when the C code
+ * is wrong: a get that forgets the check, a put that writes values to the
+ * public audit log, and a get that faults after copying the value out.
  */
 #include <string.h>
 
@@ -94,6 +94,8 @@ static int store_get(void *self, const pd_bytes *key, uint32_t reader_clearance,
 	memcpy(result->value.data, e->value.value.data, n);
 	result->value.len = n;
 	result->label = e->value.label;
+	if (s->options.crash_after_copy)         /* seeded bug: the copy is out, then a fault */
+		pd_panic("store crashed after copying '%.*s'", (int)key->len, (const char *)key->data);
 	return 0;
 }
 

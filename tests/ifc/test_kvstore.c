@@ -117,6 +117,21 @@ static void test_store_forgetting_reader_check_is_caught_by_labels(void)
 	world_down(&w);
 }
 
+static void test_value_copied_out_before_a_fault_is_wiped(void)
+{
+	world w;
+	world_up(&w, (kv_options){ .forget_reader_check = true, .crash_after_copy = true },
+	         alice_puts_secret, bob_reads_diary);
+	kvstore_client_run(w.alice_rref);
+	pd_label_reset_outside();
+	CU_ASSERT_EQUAL(kvstore_client_run(w.bob_rref), 0);
+	/* The store copied alice's value into bob's buffer, then faulted: the
+	 * call failed, and the proxy wiped what the store had written. */
+	CU_ASSERT_EQUAL(w.b.result, -PD_EFAULT);
+	CU_ASSERT_PTR_NULL(memmem(bob_saw, sizeof(bob_saw), "secret", 6));
+	world_down(&w);
+}
+
 static void test_store_logging_values_is_refused_at_the_sink_and_counted(void)
 {
 	world w;
@@ -234,6 +249,7 @@ static const struct test_case tests[] = {
 	TEST(test_owner_reads_own_value_and_label_rises),
 	TEST(test_correct_store_refuses_other_tenant),
 	TEST(test_store_forgetting_reader_check_is_caught_by_labels),
+	TEST(test_value_copied_out_before_a_fault_is_wiped),
 	TEST(test_store_logging_values_is_refused_at_the_sink_and_counted),
 	TEST(test_declassifying_auditor_may_write_counts),
 	TEST(test_domain_without_rule_cannot_declassify),
