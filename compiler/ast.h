@@ -227,7 +227,10 @@ typedef struct decl {
 	int mark;                       /* scratch for graph walks in sema */
 	const void *flow_graph;         /* sema_flow.c: the pass flow_index is valid for */
 	uint32_t flow_index;            /* a struct's node, or a domain's label */
-	int savable;                    /* emit_checkpoint.c: can it be checkpointed */
+	uint64_t fp_own;                /* emit_checkpoint.c: the hash of its own fields */
+	bool fp_own_done;
+	int fp_walk;                    /* emit_checkpoint.c: the last walk that met it */
+	const struct decl *opaque_via;  /* sema_types.c: an opaque type the struct reaches */
 	union {
 		lattice labels;
 		struct {

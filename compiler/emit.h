@@ -28,7 +28,7 @@ void emit_labels(emit_ctx *e);
 void emit_types(emit_ctx *e);
 void emit_checkpoint(emit_ctx *e);
 /* emit_checkpoint.c: can D be checkpointed (it reaches no opaque object)? */
-bool struct_savable(decl *d);
+bool struct_savable(const decl *d);
 void emit_interfaces(emit_ctx *e);
 void emit_wiring(emit_ctx *e);
 

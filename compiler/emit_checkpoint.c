@@ -29,34 +29,21 @@ static const char *const scalar_ckpt[] = {
 
 /* ---- which structs can be checkpointed ---- */
 
-enum { UNKNOWN, VISITING, SAVABLE, NOT_SAVABLE };
-
-static bool type_savable(const type *t);
-
-bool struct_savable(decl *d)
+/* sema_types.c found which structs reach an opaque object. */
+bool struct_savable(const decl *d)
 {
-	if (d->savable == SAVABLE || d->savable == VISITING)
-		return true;            /* a cycle is fine: only opaque types are not */
-	if (d->savable == NOT_SAVABLE)
-		return false;
-	d->savable = VISITING;
-	bool ok = true;
-	for (const field *f = d->u.struct_.fields; f && ok; f = f->next)
-		ok = type_savable(f->type);
-	d->savable = ok ? SAVABLE : NOT_SAVABLE;
-	return ok;
+	return d->kind == DECL_STRUCT && d->opaque_via == NULL;
 }
 
-static bool type_savable(const type *t)
-{
-	for (; t; t = t->elem)
-		if (t->kind == TYPE_NAMED && t->decl)
-			return t->decl->kind == DECL_STRUCT && struct_savable(t->decl);
-	return true;
-}
-
-/* ---- the fingerprint: FNV-1a over a canonical spelling of the schema ---- */
-
+/* ---- the fingerprint ----
+ *
+ * A struct's schema is its own fields (names and types, other structs named
+ * only) plus the schemas of every struct it reaches.  Each struct's own part
+ * is hashed once (FNV-1a over a canonical spelling); a fingerprint combines
+ * its own hash with an order-free sum over the structs it reaches, so it is
+ * linear in what the struct reaches and needs no spelling of the whole
+ * graph (which is quadratic on long chains of structs).
+ */
 static uint64_t fnv(uint64_t h, const char *s)
 {
 	for (; *s; s++) {
@@ -66,43 +53,80 @@ static uint64_t fnv(uint64_t h, const char *s)
 	return h;
 }
 
-static uint64_t type_fingerprint(uint64_t h, const type *t, symtab *seen);
-
-static uint64_t struct_fingerprint(uint64_t h, const decl *d, symtab *seen)
+static uint64_t mix(uint64_t x)
 {
-	const char *key = ast_printf("%s.%s", d->module->name, d->name);
-	h = fnv(h, key);
-	if (symtab_insert(seen, key, (void *)d))
-		return fnv(h, "#ref");  /* already spelled: a reference breaks the loop */
-	h = fnv(h, "{");
-	for (const field *f = d->u.struct_.fields; f; f = f->next) {
-		h = fnv(h, f->name);
-		h = type_fingerprint(fnv(h, ":"), f->type, seen);
-		h = fnv(h, ";");
-	}
-	return fnv(h, "}");
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdu;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53u;
+	return x ^ (x >> 33);
 }
 
-static uint64_t type_fingerprint(uint64_t h, const type *t, symtab *seen)
+static uint64_t type_spelling(uint64_t h, const type *t)
 {
 	static const char *const kinds[] = {
 		[TYPE_BYTES] = "bytes", [TYPE_NAMED] = "struct", [TYPE_ARRAY] = "array",
 		[TYPE_VEC] = "vec", [TYPE_OWN] = "own", [TYPE_SHARED] = "shared",
 		[TYPE_LABELED] = "labeled", [TYPE_RREF] = "rref",
 	};
-	if (type_is_scalar(t))
-		return fnv(h, scalar_ckpt[t->kind]);
-	h = fnv(h, kinds[t->kind]);
-	if (t->kind == TYPE_ARRAY)
-		h = fnv(h, ast_printf("[%llu]", (unsigned long long)t->length));
-	if ((t->kind == TYPE_OWN || t->kind == TYPE_SHARED) && t->nullable)
-		h = fnv(h, "?");
-	if (t->kind == TYPE_LABELED && t->lattice)
-		h = fnv(h, ast_printf("%s.%s/%u", t->lattice->decl->module->name, t->lattice->decl->name,
-		                      t->lattice->n_labels));
-	if (t->kind == TYPE_NAMED)
-		return struct_fingerprint(h, t->decl, seen);
-	return t->elem ? type_fingerprint(fnv(h, "<"), t->elem, seen) : h;
+	for (; t; t = t->elem) {
+		if (type_is_scalar(t))
+			return fnv(h, scalar_ckpt[t->kind]);
+		h = fnv(h, kinds[t->kind]);
+		if (t->kind == TYPE_ARRAY)
+			h = fnv(h, ast_printf("[%llu]", (unsigned long long)t->length));
+		if ((t->kind == TYPE_OWN || t->kind == TYPE_SHARED) && t->nullable)
+			h = fnv(h, "?");
+		if (t->kind == TYPE_LABELED && t->lattice)
+			h = fnv(h, ast_printf("%s.%s/%u", t->lattice->decl->module->name,
+			                      t->lattice->decl->name, t->lattice->n_labels));
+		if (t->kind == TYPE_NAMED && t->decl)
+			return fnv(fnv(fnv(h, t->decl->module->name), "."), t->decl->name);
+		h = fnv(h, "<");
+	}
+	return h;
+}
+
+/* The hash of a struct's own part, computed once. */
+static uint64_t own_hash(decl *d)
+{
+	if (d->fp_own_done)
+		return d->fp_own;
+	uint64_t h = fnv(fnv(fnv(0xcbf29ce484222325u, d->module->name), "."), d->name);
+	h = fnv(h, "{");
+	for (const field *f = d->u.struct_.fields; f; f = f->next)
+		h = fnv(type_spelling(fnv(fnv(h, f->name), ":"), f->type), ";");
+	d->fp_own = fnv(h, "}");
+	d->fp_own_done = true;
+	return d->fp_own;
+}
+
+/* Adds mix(own_hash) of every struct T reaches that this walk has not met. */
+static uint64_t reached_sum(const type *t, int walk)
+{
+	uint64_t sum = 0;
+	for (; t; t = t->elem) {
+		if (t->kind != TYPE_NAMED || t->decl == NULL || t->decl->kind != DECL_STRUCT ||
+		    t->decl->fp_walk == walk)
+			continue;
+		decl *d = t->decl;
+		d->fp_walk = walk;
+		sum += mix(own_hash(d));
+		for (const field *f = d->u.struct_.fields; f; f = f->next)
+			sum += reached_sum(f->type, walk);
+	}
+	return sum;
+}
+
+static uint64_t struct_fingerprint(decl *d)
+{
+	static int walks;
+	int walk = ++walks;
+	d->fp_walk = walk;
+	uint64_t sum = 0;
+	for (const field *f = d->u.struct_.fields; f; f = f->next)
+		sum += reached_sum(f->type, walk);
+	return mix(own_hash(d) ^ mix(sum + 1));
 }
 
 /* A type tag tells shared objects of different structs apart in an image. */
@@ -381,12 +405,11 @@ static void collect_vecs(emit_ctx *e, const type *t, const type ***list, uint32_
 
 /* ---- per struct ---- */
 
-static void emit_struct_decls(emit_ctx *e, const decl *d)
+static void emit_struct_decls(emit_ctx *e, decl *d)
 {
 	const char *n = c_name(d);
 	FILE *h = e->h;
-	symtab *seen = symtab_new();
-	uint64_t fp = struct_fingerprint(0xcbf29ce484222325u, d, seen);
+	uint64_t fp = struct_fingerprint(d);
 	fprintf(h, "/* checkpoint of %s (runtime/pd_ckpt.h has the protocol) */\n", d->name);
 	fprintf(h, "#define %s UINT64_C(0x%016llx)\n", c_upper(d->module->name, d->name, "fingerprint"),
 	        (unsigned long long)fp);
@@ -503,7 +526,7 @@ void emit_checkpoint(emit_ctx *e)
 	uint32_t n_vecs = 0, cap = 0;
 	symtab *seen = symtab_new();
 	for (decl *d = m->decls; d; d = d->next)
-		if (d->kind == DECL_STRUCT && d->savable == SAVABLE)
+		if (struct_savable(d))
 			for (const field *f = d->u.struct_.fields; f; f = f->next)
 				collect_vecs(e, f->type, &vecs, &n_vecs, &cap, seen);
 	if (n_vecs)
@@ -518,6 +541,6 @@ void emit_checkpoint(emit_ctx *e)
 	for (uint32_t i = 0; i < n_vecs; i++)
 		emit_vec_helpers(e, vecs[i]);
 	for (decl *d = m->decls; d; d = d->next)
-		if (d->kind == DECL_STRUCT && d->savable == SAVABLE)
+		if (struct_savable(d))
 			emit_struct_body(e, d);
 }

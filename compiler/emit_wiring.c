@@ -59,8 +59,8 @@ static const decl *checkpointed_state(const decl *d)
 	const domain_decl *dd = &d->u.domain;
 	if (dd->checkpoint_every == 0 || dd->state == NULL || dd->state->kind != TYPE_NAMED)
 		return NULL;
-	decl *s = dd->state->decl;
-	return s && s->kind == DECL_STRUCT && struct_savable(s) ? s : NULL;
+	const decl *s = dd->state->decl;
+	return s && struct_savable(s) ? s : NULL;
 }
 
 /* The functions libpd calls to take and reload a checkpoint of the state. */

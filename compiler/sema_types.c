@@ -369,21 +369,66 @@ static void check_interface(module *m, decl *d)
 
 /* ---- domains and sinks ---- */
 
-/* The first opaque type a struct reaches through its fields, or NULL. */
-static const decl *reaches_opaque(const decl *d, symtab *seen)
+/* The opaque type a struct reaches through its fields, or NULL: a flag on
+ * each struct, computed for the whole module at once (sema runs modules
+ * after their imports, so imported structs already have theirs).  A struct
+ * reaches one when a field leads to an opaque type, or to a struct that
+ * reaches one; the second part spreads backwards from the first, each
+ * struct once, so it stays linear however long the chains of structs. */
+typedef struct referrer {
+	decl *by;
+	struct referrer *next;
+} referrer;
+
+static const decl *direct_opaque(const decl *d)
 {
-	if (symtab_insert(seen, ast_printf("%s.%s", d->module->name, d->name), (void *)d))
-		return NULL;
 	for (const field *f = d->u.struct_.fields; f; f = f->next)
 		for (const type *t = f->type; t; t = t->elem)
 			if (t->kind == TYPE_NAMED && t->decl) {
 				if (t->decl->kind == DECL_OPAQUE)
 					return t->decl;
-				const decl *o = reaches_opaque(t->decl, seen);
-				if (o)
-					return o;
+				if (t->decl->module != d->module && t->decl->opaque_via)
+					return t->decl->opaque_via;
 			}
 	return NULL;
+}
+
+static void find_opaque_reach(module *m)
+{
+	uint32_t n = 0;
+	for (decl *d = m->decls; d; d = d->next)
+		n += d->kind == DECL_STRUCT;
+	decl **queue = ast_alloc((n + 1) * sizeof(*queue));
+	uint32_t head = 0, tail = 0;
+	for (decl *d = m->decls; d; d = d->next)
+		if (d->kind == DECL_STRUCT && (d->opaque_via = direct_opaque(d)) != NULL)
+			queue[tail++] = d;
+	/* Spread to the structs that refer to a reaching one, through an index
+	 * of referrers: each struct and each field is visited once. */
+	symtab *referrers = symtab_new();
+	for (decl *d = m->decls; d; d = d->next) {
+		if (d->kind != DECL_STRUCT)
+			continue;
+		for (const field *f = d->u.struct_.fields; f; f = f->next)
+			for (const type *t = f->type; t; t = t->elem)
+				if (t->kind == TYPE_NAMED && t->decl && t->decl->kind == DECL_STRUCT &&
+				    t->decl->module == m) {
+					referrer *r = AST_NEW(referrer);
+					r->by = d;
+					r->next = symtab_get(referrers, t->decl->name);
+					symtab_set(referrers, t->decl->name, r);
+				}
+	}
+	while (head < tail) {
+		decl *reached = queue[head++];
+		for (referrer *r = symtab_get(referrers, reached->name); r; r = r->next) {
+			decl *d = r->by;
+			if (d->opaque_via == NULL) {
+				d->opaque_via = reached->opaque_via;
+				queue[tail++] = d;
+			}
+		}
+	}
 }
 
 static void check_domain(module *m, decl *d)
@@ -402,7 +447,7 @@ static void check_domain(module *m, decl *d)
 		diag_error(dd->checkpoint_at, "'checkpoint' needs a 'state' to save");
 	else if (dd->checkpoint_every && dd->state->kind == TYPE_NAMED && dd->state->decl &&
 	         dd->state->decl->kind == DECL_STRUCT) {
-		const decl *opaque = reaches_opaque(dd->state->decl, symtab_new());
+		const decl *opaque = dd->state->decl->opaque_via;
 		if (opaque) {
 			diag_error(dd->checkpoint_at, "the state '%s' holds opaque '%s', which pdlc cannot "
 			           "checkpoint", dd->state->decl->name, opaque->name);
@@ -446,11 +491,12 @@ void sema_check_types(module *m)
 	for (decl *d = m->decls; d; d = d->next)
 		if (d->kind == DECL_INTERFACE)
 			resolve_base(m, d);
+	for (decl *d = m->decls; d; d = d->next)
+		if (d->kind == DECL_STRUCT)
+			check_struct(m, d);
+	find_opaque_reach(m);
 	for (decl *d = m->decls; d; d = d->next) {
 		switch (d->kind) {
-		case DECL_STRUCT:
-			check_struct(m, d);
-			break;
 		case DECL_INTERFACE:
 			check_interface(m, d);
 			break;

@@ -75,3 +75,12 @@ void *symtab_get(const symtab *t, const char *key)
 {
 	return find(t, key)->value;
 }
+
+void symtab_set(symtab *t, const char *key, void *value)
+{
+	entry *e = find(t, key);
+	if (e->key)
+		e->value = value;
+	else
+		symtab_insert(t, key, value);
+}

@@ -16,5 +16,7 @@ symtab *symtab_new(void);
 /* Returns the value already under KEY, or inserts VALUE and returns NULL. */
 void *symtab_insert(symtab *t, const char *key, void *value);
 void *symtab_get(const symtab *t, const char *key);
+/* Inserts or replaces the value under KEY. */
+void symtab_set(symtab *t, const char *key, void *value);
 
 #endif /* PDLC_SYMTAB_H */

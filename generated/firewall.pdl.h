@@ -57,7 +57,7 @@ struct firewall_ruleset {
 };
 
 /* checkpoint of rule (runtime/pd_ckpt.h has the protocol) */
-#define FIREWALL_RULE_FINGERPRINT UINT64_C(0x1c8c799bbdb1b201)
+#define FIREWALL_RULE_FINGERPRINT UINT64_C(0x453f1a621f8942c0)
 #define FIREWALL_RULE_TAG 0x62f646cfu
 extern const pd_kind firewall_rule_kind;	/* its destructor frees what it holds */
 void firewall_rule_save(pd_ckpt_writer *w, const firewall_rule *v);
@@ -75,7 +75,7 @@ int firewall_rule_checkpoint(const firewall_rule *v, void **image, size_t *len);
 int firewall_rule_restore(const void *image, size_t len, const pd_ckpt_limits *limits, firewall_rule *out);
 
 /* checkpoint of trie_node (runtime/pd_ckpt.h has the protocol) */
-#define FIREWALL_TRIE_NODE_FINGERPRINT UINT64_C(0xb286d23de99973e0)
+#define FIREWALL_TRIE_NODE_FINGERPRINT UINT64_C(0x9e0d3139220ad6df)
 #define FIREWALL_TRIE_NODE_TAG 0xb89bee8bu
 extern const pd_kind firewall_trie_node_kind;	/* its destructor frees what it holds */
 void firewall_trie_node_save(pd_ckpt_writer *w, const firewall_trie_node *v);
@@ -93,7 +93,7 @@ int firewall_trie_node_checkpoint(const firewall_trie_node *v, void **image, siz
 int firewall_trie_node_restore(const void *image, size_t len, const pd_ckpt_limits *limits, firewall_trie_node *out);
 
 /* checkpoint of ruleset (runtime/pd_ckpt.h has the protocol) */
-#define FIREWALL_RULESET_FINGERPRINT UINT64_C(0x25c21f1e394a6af4)
+#define FIREWALL_RULESET_FINGERPRINT UINT64_C(0xed89bf410ba88cc6)
 #define FIREWALL_RULESET_TAG 0x8bd06447u
 extern const pd_kind firewall_ruleset_kind;	/* its destructor frees what it holds */
 void firewall_ruleset_save(pd_ckpt_writer *w, const firewall_ruleset *v);

@@ -62,7 +62,7 @@ struct maglev_lb_state {
 };
 
 /* checkpoint of backend_desc (runtime/pd_ckpt.h has the protocol) */
-#define MAGLEV_BACKEND_DESC_FINGERPRINT UINT64_C(0xaf2b63c586811cf8)
+#define MAGLEV_BACKEND_DESC_FINGERPRINT UINT64_C(0x2fb15cf03ce1fe1e)
 #define MAGLEV_BACKEND_DESC_TAG 0x56a52b9bu
 extern const pd_kind maglev_backend_desc_kind;	/* its destructor frees what it holds */
 void maglev_backend_desc_save(pd_ckpt_writer *w, const maglev_backend_desc *v);
@@ -80,7 +80,7 @@ int maglev_backend_desc_checkpoint(const maglev_backend_desc *v, void **image, s
 int maglev_backend_desc_restore(const void *image, size_t len, const pd_ckpt_limits *limits, maglev_backend_desc *out);
 
 /* checkpoint of flow_key (runtime/pd_ckpt.h has the protocol) */
-#define MAGLEV_FLOW_KEY_FINGERPRINT UINT64_C(0xa12a5f79ec4ca0f5)
+#define MAGLEV_FLOW_KEY_FINGERPRINT UINT64_C(0x4a578477dc0088b0)
 #define MAGLEV_FLOW_KEY_TAG 0xed57ef73u
 extern const pd_kind maglev_flow_key_kind;	/* its destructor frees what it holds */
 void maglev_flow_key_save(pd_ckpt_writer *w, const maglev_flow_key *v);
@@ -98,7 +98,7 @@ int maglev_flow_key_checkpoint(const maglev_flow_key *v, void **image, size_t *l
 int maglev_flow_key_restore(const void *image, size_t len, const pd_ckpt_limits *limits, maglev_flow_key *out);
 
 /* checkpoint of lb_state (runtime/pd_ckpt.h has the protocol) */
-#define MAGLEV_LB_STATE_FINGERPRINT UINT64_C(0x8f3f496d98915ec1)
+#define MAGLEV_LB_STATE_FINGERPRINT UINT64_C(0xade44c5d1cd63120)
 #define MAGLEV_LB_STATE_TAG 0xce3ade1fu
 extern const pd_kind maglev_lb_state_kind;	/* its destructor frees what it holds */
 void maglev_lb_state_save(pd_ckpt_writer *w, const maglev_lb_state *v);
