@@ -4,7 +4,9 @@
  *
  *   maglev [EAL args] -- [--backend NAME,MAC,IP]... [--table-size PRIME]
  *                        [--change-at SECONDS:add:NAME,MAC,IP]...
- *                        [--change-at SECONDS:remove:NAME]... [common options]
+ *                        [--change-at SECONDS:remove:NAME]...
+ *                        [--change-after PACKETS:add:NAME,MAC,IP]...
+ *                        [--change-after PACKETS:remove:NAME]... [common options]
  *
  * Without --backend it balances over be1..be4 (10.10.0.1-4).  With no EAL
  * arguments it replays tests/traces/demo.pcap into build/maglev-out.pcap
@@ -13,6 +15,10 @@
  * balancer rref (maglev_balancer_add_backend / _remove_backend): each
  * --change-at is made that many seconds into the run, by every worker on
  * its own stage instance, between two batches (pd_app_control).
+ * --change-after is the deterministic form (tests/demo/maglev_change.sh):
+ * each worker makes it at the first batch boundary at which it has received
+ * at least PACKETS packets, on its own thread (pd_sched_set_batch_hook), so
+ * where it falls in the trace does not depend on timing or load.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -26,27 +32,31 @@ static maglev_stage_config cfg;
 
 #define MAX_CHANGES 16
 
-/* A --change-at: add (backend) or remove (backend.name) at `at` seconds. */
+/* A --change-at: add (backend) or remove (backend.name) at `at` seconds;
+ * a --change-after (after_packets) once a worker has received `at` packets. */
 typedef struct change {
 	double at;
+	bool after_packets;
 	bool add;
-	bool done;
+	bool done;                         /* --change-at: made */
+	bool done_by[PD_MAX_WORKERS];      /* --change-after: made by worker i */
 	struct maglev_backend backend;
 } change;
 
 static change changes[MAX_CHANGES];
 static unsigned n_changes;
 
-static int parse_change(const char *v)
+static int parse_change(const char *opt, const char *v, bool after_packets)
 {
 	char *end;
 	change *c = &changes[n_changes];
 
 	if (n_changes == MAX_CHANGES) {
-		fprintf(stderr, "maglev: at most %d --change-at\n", MAX_CHANGES);
+		fprintf(stderr, "maglev: at most %d --change-at/--change-after\n", MAX_CHANGES);
 		return -1;
 	}
 	memset(c, 0, sizeof *c);
+	c->after_packets = after_packets;
 	c->at = strtod(v, &end);
 	if (end == v || c->at < 0 || *end != ':')
 		goto bad;
@@ -66,8 +76,8 @@ static int parse_change(const char *v)
 	n_changes++;
 	return 0;
 bad:
-	fprintf(stderr, "maglev: --change-at wants SECONDS:add:NAME,MAC,IP or "
-		"SECONDS:remove:NAME, not '%s'\n", v);
+	fprintf(stderr, "maglev: %s wants %s:add:NAME,MAC,IP or %s:remove:NAME, not '%s'\n",
+		opt, after_packets ? "PACKETS" : "SECONDS", after_packets ? "PACKETS" : "SECONDS", v);
 	return -1;
 }
 
@@ -92,12 +102,36 @@ static void tick(double secs, void *ctx)
 	(void)ctx;
 	for (unsigned i = 0; i < n_changes; i++) {
 		change *c = &changes[i];
-		if (c->done || secs < c->at)
+		if (c->after_packets || c->done || secs < c->at)
 			continue;
 		c->done = true;
 		int rc = pd_app_control(apply_change, c);
 		printf("maglev: at %.2f s: %s backend %s: %s (%d)\n", secs,
 		       c->add ? "added" : "removed", c->backend.name,
+		       rc < 0 ? "failed" : "ok", rc);
+		fflush(stdout);
+	}
+}
+
+/*
+ * After every batch, on each worker: the --change-after changes whose packet
+ * count this worker has reached, through the generated proxies, outside any
+ * domain and with no batch in flight (pd_sched.h).
+ */
+static void batch_hook(pd_worker *w, bool final, void *arg)
+{
+	(void)arg;
+	if (final || w->id >= PD_MAX_WORKERS)
+		return;
+	uint64_t rx = w->port_stats->rx;
+	for (unsigned i = 0; i < n_changes; i++) {
+		change *c = &changes[i];
+		if (!c->after_packets || c->done_by[w->id] || (double)rx < c->at)
+			continue;
+		c->done_by[w->id] = true;
+		int rc = apply_change(w, c);
+		printf("maglev: worker %u after %" PRIu64 " packets: %s backend %s: %s (%d)\n",
+		       w->id, rx, c->add ? "added" : "removed", c->backend.name,
 		       rc < 0 ? "failed" : "ok", rc);
 		fflush(stdout);
 	}
@@ -128,7 +162,15 @@ static int lb_option(int argc, char **argv, void *ctx)
 				"or SECONDS:remove:NAME\n");
 			return -1;
 		}
-		return parse_change(v) < 0 ? -1 : 2;
+		return parse_change(argv[0], v, false) < 0 ? -1 : 2;
+	}
+	if (!strcmp(argv[0], "--change-after")) {
+		if (!v) {
+			fprintf(stderr, "maglev: --change-after wants PACKETS:add:NAME,MAC,IP "
+				"or PACKETS:remove:NAME\n");
+			return -1;
+		}
+		return parse_change(argv[0], v, true) < 0 ? -1 : 2;
 	}
 	if (!strcmp(argv[0], "--table-size")) {
 		char *end;
@@ -155,7 +197,10 @@ int main(int argc, char **argv)
 		.usage = "  --backend NAME,MAC,IP      a backend (repeatable; default be1..be4)\n"
 			 "  --table-size PRIME         lookup-table entries (65537)\n"
 			 "  --change-at S:add:NAME,MAC,IP | S:remove:NAME\n"
-			 "                             change the backends S seconds in\n",
+			 "                             change the backends S seconds in\n"
+			 "  --change-after N:add:NAME,MAC,IP | N:remove:NAME\n"
+			 "                             change them once a worker has\n"
+			 "                             received N packets (deterministic)\n",
 	};
 
 	int rc = pd_app_start(argc, argv, default_vdevs, &opts);
@@ -167,5 +212,10 @@ int main(int argc, char **argv)
 	pd_domain_spec spec = maglev_stage_spec(&cfg);
 	pd_stage_desc stage = { .name = "balance", .domain = &spec };
 	pd_pipeline_desc pipeline = { .name = "maglev.main", .n_stages = 1, .stages = &stage };
+	for (unsigned i = 0; i < n_changes; i++)
+		if (changes[i].after_packets) {
+			pd_sched_set_batch_hook(batch_hook, NULL);
+			break;
+		}
 	return pd_app_run(&pipeline, &opts);
 }

@@ -5,7 +5,9 @@ The Maglev backend change, end to end (tests/demo/maglev_change.sh).
   check_maglev_change.py gen FIRST.pcap SECOND.pcap FULL.pcap
       writes the trace: FIRST opens N_OLD flows (established before the
       change), SECOND continues them and then opens N_NEW flows; FULL is
-      both, for the reference run.
+      both (the input of both runs).  Prints how many packets FIRST holds
+      and how many old-flow packets open SECOND: the change is made after
+      at least the first count and before the two added up.
   check_maglev_change.py check CHANGED.pcap REFERENCE.pcap NEW_MAC
       CHANGED is the output of the run that added a backend mid-trace,
       REFERENCE that of a run over FULL with the final set from the start
@@ -33,13 +35,16 @@ def flow_pkt(i, seq):
 
 def gen(first, second, full):
     a = [flow_pkt(i, s) for s in range(3) for i in range(N_OLD)]
-    # The old flows again (more than a burst: the burst that unblocks the
-    # reader may still be balanced before the change), then the new ones.
+    # The old flows again (more than a burst: the change is made at the
+    # first batch boundary at or past len(a) packets, so the burst that
+    # straddles it is balanced before the change), then the new ones.
     b = [flow_pkt(i, s) for s in range(3, 5) for i in range(N_OLD)]
+    n_old_again = len(b)
     b += [flow_pkt(N_OLD + i, s) for s in range(3) for i in range(N_NEW)]
     wrpcap(first, a)
     wrpcap(second, b)
     wrpcap(full, a + b)
+    print(len(a), n_old_again)
 
 
 def fail(msg):
@@ -71,7 +76,8 @@ def check(changed, reference, new_mac):
     ref = backends(reference, False)
     total = N_OLD + N_NEW
     if sorted(got) != list(range(total)) or sorted(ref) != list(range(total)):
-        fail("flows missing from the output")
+        fail("flows missing from the output: %d of %d in %s, %d in %s"
+             % (len(got), total, changed, len(ref), reference))
     for f, macs in got.items():
         if len(macs) != 1:
             fail("flow %d went to %s: it changed backend" % (f, sorted(macs)))
