@@ -313,8 +313,10 @@ int pd__flow_out_raise(const pd_domain *callee, pd_domain *caller,
  * as this did before, cost 8-20 cycles: the lattice's kind branch and
  * tables, half a dozen taken jumps between the proxy and its cold blocks,
  * and each call chained to the previous one through store-to-load
- * forwarding of the labels it rewrote unchanged.  Now it costs about a
- * cycle (callbench's label_overhead_cycles).
+ * forwarding of the labels it rewrote unchanged.  It still costs 8-11
+ * cycles over a call into a domain without a lattice (callbench's
+ * label_overhead_cycles): each check is some 20 instructions in its own
+ * cold block (docs/ifc.md, "What it costs", says what would shrink it).
  */
 static inline __attribute__((always_inline))
 int pd_call_flow_in(pd_call *c, const pd_lattice *args_lattice, pd_label args)
