@@ -71,7 +71,7 @@ struct pd_domain {
 	uint32_t next_slot;                /* slots [0, next_slot) exported at some time */
 	uint32_t rebind;                   /* re-init: next slot to re-bind */
 	int reinit;                        /* a re-init is running */
-	size_t charged_bytes;              /* under the heap lock */
+	size_t charged_bytes;              /* updated atomically (two threads may run it) */
 	uint64_t faults;                   /* atomically updated */
 	uint64_t recoveries;
 	/* The floating label (spec.lattice): raised by what the domain receives,
@@ -97,7 +97,7 @@ struct pd_domain {
  *    Epochs come from pd__epoch_next() and are never 0.
  */
 struct pd__obj {
-	struct pd__obj *next, *prev;  /* the heap's live list */
+	struct pd__obj *next, *prev;  /* large objects: the live list; slab slots: the sweep's link */
 	pd_domain *owner;             /* NULL = outside */
 	const pd_kind *kind;
 	pd_domain *charged;           /* whose quota pays; NULL = nobody */
