@@ -73,10 +73,7 @@ static void drain(uint16_t port, pd_batch *b)
 {
 	if (!b)
 		return;
-	uint16_t sent = rte_eth_tx_burst(port, 0, b->pkts, b->n);
-	if (sent < b->n)
-		rte_pktmbuf_free_bulk(b->pkts + sent, b->n - sent);
-	b->n = 0;
+	pd_batch_tx(b, port, 0);
 	pd_free(b);
 }
 

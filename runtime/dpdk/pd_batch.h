@@ -14,6 +14,7 @@
 
 #include <stdint.h>
 
+#include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
 #include "pd_heap.h"
@@ -54,6 +55,20 @@ static inline unsigned pd_batch_filter(pd_batch *b,
 	}
 	b->n = (uint16_t)out;
 	return n - out;
+}
+
+/*
+ * Sends the batch's packets on port/queue and frees those the port did not
+ * take, so that nothing is left owned by the batch.  Returns how many were
+ * sent; the batch is left empty (and still the caller's to free).
+ */
+static inline uint16_t pd_batch_tx(pd_batch *b, uint16_t port, uint16_t queue)
+{
+	uint16_t sent = rte_eth_tx_burst(port, queue, b->pkts, b->n);
+	if (sent < b->n)
+		rte_pktmbuf_free_bulk(b->pkts + sent, b->n - sent);
+	b->n = 0;
+	return sent;
 }
 
 #endif /* PD_BATCH_H */

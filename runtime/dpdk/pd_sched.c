@@ -285,14 +285,9 @@ static inline void poll_stream(pd_worker *w, const pd_stream *st)
 
 	b = w->batch;
 	if (b && b->n) {
-		uint16_t sent = rte_eth_tx_burst(st->tx_port, st->tx_queue,
-						 b->pkts, b->n);
-		if (sent < b->n) {
-			rte_pktmbuf_free_bulk(b->pkts + sent, b->n - sent);
-			w->port_stats->tx_dropped += b->n - sent;
-		}
+		uint16_t n_out = b->n, sent = pd_batch_tx(b, st->tx_port, st->tx_queue);
+		w->port_stats->tx_dropped += n_out - sent;
 		w->port_stats->tx += sent;
-		b->n = 0;
 	}
 	w->port_stats->busy_cycles += rte_rdtsc() - t0;
 	checkpoint_due(w);

@@ -185,7 +185,8 @@ int main(int argc, char **argv)
 	pd_domain_spec spec = maglev_stage_spec(&cfg);
 	if (!pool || pd_thread_init() < 0 || pd_domain_create(&spec, &dom) < 0)
 		return 2;
-	lb.v = dom->slots[0].key;   /* its first export, as pd_sched.c reads it */
+	if (pd_domain_export_rref(dom, 0, &lb) < 0)     /* its first export */
+		return 2;
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 2;
 	CU_pSuite s = CU_add_suite("maglev stage", NULL, NULL);
