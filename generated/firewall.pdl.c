@@ -208,6 +208,9 @@ const pd_kind firewall_trie_node_kind = { .name = "firewall.trie_node", .destroy
 
 void firewall_trie_node_save(pd_ckpt_writer *w, const firewall_trie_node *v)
 {
+	/* needed after the first pointer's subtree: start the misses now */
+	__builtin_prefetch(v->one);
+	__builtin_prefetch(v->rules.items);
 	pd_ckpt_put_present(w, v->zero != NULL);
 	if (v->zero)
 		firewall_trie_node_save(w, v->zero);
@@ -319,6 +322,8 @@ const pd_kind firewall_ruleset_kind = { .name = "firewall.ruleset", .destroy = f
 
 void firewall_ruleset_save(pd_ckpt_writer *w, const firewall_ruleset *v)
 {
+	/* needed after the first pointer's subtree: start the misses now */
+	__builtin_prefetch(v->all.items);
 	firewall_trie_node_save(w, v->root);	/* own, never NULL: no presence byte */
 	firewall_vec_shared_rule_save(w, &v->all);
 	pd_ckpt_put_u64(w, v->generation);

@@ -333,6 +333,8 @@ const pd_kind kvstore_store_state_kind = { .name = "kvstore.store_state", .destr
 
 void kvstore_store_state_save(pd_ckpt_writer *w, const kvstore_store_state *v)
 {
+	/* needed after the first pointer's subtree: start the misses now */
+	__builtin_prefetch(v->journal);
 	kvstore_vec_entry_save(w, &v->entries);
 	pd_ckpt_put_present(w, v->journal != NULL);
 	if (v->journal)

@@ -346,6 +346,8 @@ const pd_kind maglev_lb_state_kind = { .name = "maglev.lb_state", .destroy = mag
 
 void maglev_lb_state_save(pd_ckpt_writer *w, const maglev_lb_state *v)
 {
+	/* needed after the first pointer's subtree: start the misses now */
+	__builtin_prefetch(v->table.items);
 	maglev_vec_backend_desc_save(w, &v->backends);
 	maglev_vec_u32_save(w, &v->table);
 	pd_ckpt_put_u32(w, v->table_size);
