@@ -75,6 +75,11 @@ static int alice_reads_diary(kv_client_ctx *ctx)
 	return rc < 0 ? rc : strcmp(buf, "alice's secret") == 0 ? 0 : -1;
 }
 
+static void test_store_lattice_obeys_the_laws(void)
+{
+	CU_ASSERT_EQUAL(kvstore_tenants_selftest(), 0);
+}
+
 static void test_owner_reads_own_value_and_label_rises(void)
 {
 	world w;
@@ -246,6 +251,7 @@ static void test_call_above_clearance_is_refused_before_data_moves(void)
 }
 
 static const struct test_case tests[] = {
+	TEST(test_store_lattice_obeys_the_laws),
 	TEST(test_owner_reads_own_value_and_label_rises),
 	TEST(test_correct_store_refuses_other_tenant),
 	TEST(test_store_forgetting_reader_check_is_caught_by_labels),
