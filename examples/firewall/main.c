@@ -3,7 +3,7 @@
  * idl/firewall.pdl) between an RX and a TX port, checkpointed and restored.
  *
  *   firewall [EAL args] -- [--rule RULE]... [--add-rule-at BATCH:RULE]...
- *            [--checkpoint-every N] [--checkpoint-dir DIR] [common options]
+ *            [--checkpoint-every N] [common options, --checkpoint-dir DIR among them]
  *   firewall --ckpt-bench [--bench-rules N] [--bench-runs N]     (no EAL)
  *
  * With no EAL arguments it replays tests/traces/demo.pcap into
@@ -40,7 +40,6 @@ typedef struct fw_opts {
 	runtime_rule adds[MAX_RUNTIME_RULES];
 	unsigned added[PD_MAX_WORKERS];      /* per worker: adds made so far */
 	long checkpoint_every;               /* -1: the .pdl's */
-	const char *checkpoint_dir;
 } fw_opts;
 
 static int fw_option(int argc, char **argv, void *ctx)
@@ -79,10 +78,6 @@ static int fw_option(int argc, char **argv, void *ctx)
 			return -1;
 		}
 		o->checkpoint_every = (long)n;
-		return 2;
-	}
-	if (!strcmp(argv[0], "--checkpoint-dir")) {
-		o->checkpoint_dir = v;
 		return 2;
 	}
 	return 0;
@@ -141,7 +136,6 @@ int main(int argc, char **argv)
 			 "                             [proto tcp|udp|N] [port LO[-HI]]\n"
 			 "  --add-rule-at BATCH:RULE   add RULE through the rref after BATCH batches\n"
 			 "  --checkpoint-every N       checkpoint every N batches (the .pdl: 64)\n"
-			 "  --checkpoint-dir DIR       also write DIR/firewall-W.ckpt\n"
 			 "  --ckpt-bench               (alone, no EAL) checkpoint benchmark\n",
 	};
 
@@ -158,7 +152,6 @@ int main(int argc, char **argv)
 	const pd_stage_desc stage = { .name = "firewall", .domain = &spec };
 	const pd_pipeline_desc pipeline = { .name = "firewall", .n_stages = 1, .stages = &stage };
 
-	pd_sched_set_checkpoint_dir(o.checkpoint_dir);
 	pd_sched_set_batch_hook(batch_hook, &o);
 	for (unsigned i = 0; i < o.cfg.n_rules; i++) {
 		char buf[128];

@@ -127,6 +127,7 @@ static void usage(const char *prog, const pd_app_opts *o)
 		"                             segv|abort|assert|fpe (segv)\n"
 		"  --duration SECONDS         stop after this long\n"
 		"  --idle-exit MS             stop once idle for MS ms\n"
+		"  --checkpoint-dir DIR       also write each checkpoint to DIR/STAGE-WORKER.ckpt\n"
 		"  --direct                   call stages without isolation\n"
 		"  --quiet                    no progress lines\n%s",
 		prog, PD_BATCH_MAX, o->usage ? o->usage : "");
@@ -168,6 +169,13 @@ static int parse(int argc, char **argv, pd_app_opts *o)
 				return -1;
 			}
 			o->inject_specs[o->n_injects++] = v;
+			i++;
+		} else if (!strcmp(a, "--checkpoint-dir")) {
+			if (!v) {
+				fprintf(stderr, "pd: --checkpoint-dir wants a folder\n");
+				return -1;
+			}
+			pd_sched_set_checkpoint_dir(v);
 			i++;
 		} else if (!strcmp(a, "--direct")) {
 			o->direct = true;
