@@ -313,9 +313,9 @@ int pd__flow_out_raise(const pd_domain *callee, pd_domain *caller,
  * as this did before, cost 8-20 cycles: the lattice's kind branch and
  * tables, half a dozen taken jumps between the proxy and its cold blocks,
  * and each call chained to the previous one through store-to-load
- * forwarding of the labels it rewrote unchanged.  It still costs 8-11
+ * forwarding of the labels it rewrote unchanged.  It still costs 6-9
  * cycles over a call into a domain without a lattice (callbench's
- * label_overhead_cycles): each check is some 20 instructions in its own
+ * label_overhead_cycles): each check is a dozen instructions in its own
  * cold block (docs/ifc.md, "What it costs", says what would shrink it).
  */
 static inline __attribute__((always_inline))
@@ -324,16 +324,12 @@ int pd_call_flow_in(pd_call *c, const pd_lattice *args_lattice, pd_label args)
 	const pd_lattice *l = c->lattice;
 	if (__builtin_expect(l == NULL, 1))
 		return 0;
-	const pd_domain *from = c->caller;
-	struct pd__thread *t = &pd__self;
-	/* Addresses, not values, are selected, and without a branch: a taken
-	 * jump costs more here than the loads. */
-	const pd_lattice *const *from_l = (const pd_lattice *const *)pd__pick(from != NULL,
-		(uintptr_t)from + offsetof(pd_domain, spec.lattice), (uintptr_t)&t->lattice);
-	const pd_label *from_x = (const pd_label *)pd__pick(from != NULL,
-		(uintptr_t)from + offsetof(pd_domain, label), (uintptr_t)&t->label);
-	pd_label held = c->callee->label;
-	unsigned raise = (unsigned)(*from_x ^ held) & -(unsigned)(*from_l == l);
+	/* The caller's label is a domain's or, outside any, the thread's: the
+	 * two are laid out alike, so one pointer choice serves both fields. */
+	const struct pd__flow *from = (const struct pd__flow *)pd__pick(c->caller != NULL,
+		(uintptr_t)c->caller + offsetof(pd_domain, flow), (uintptr_t)&pd__self.flow);
+	pd_label held = c->callee->flow.label;
+	unsigned raise = (unsigned)(from->label ^ held) & -(unsigned)(from->lattice == l);
 	raise |= (unsigned)(args ^ held) & -(unsigned)(args_lattice == l);
 	if (__builtin_expect(raise, 0))
 		return pd__flow_in_raise(c->callee, c->caller, args_lattice, args);
@@ -352,22 +348,19 @@ static inline __attribute__((always_inline))
 int pd_call_flow_out(pd_call *c, const pd_lattice *result_lattice, pd_label result)
 {
 	/* The callee's lattice again, from its record (live across the call
-	 * anyway) rather than c->lattice, which would have to be kept. */
-	const pd_lattice *l = c->callee->spec.lattice;
+	 * anyway, and its flow pair shares a line) rather than c->lattice,
+	 * which would have to be kept. */
+	const pd_lattice *l = c->callee->flow.lattice;
 	if (__builtin_expect(l == NULL, 1))
 		return 0;
-	const pd_domain *to = c->caller;
-	struct pd__thread *t = &pd__self;
-	const pd_lattice *const *to_l = (const pd_lattice *const *)pd__pick(to != NULL,
-		(uintptr_t)to + offsetof(pd_domain, spec.lattice), (uintptr_t)&t->lattice);
-	const pd_label *to_x = (const pd_label *)pd__pick(to != NULL,
-		(uintptr_t)to + offsetof(pd_domain, label), (uintptr_t)&t->label);
-	pd_label held = *to_x;
+	const struct pd__flow *to = (const struct pd__flow *)pd__pick(c->caller != NULL,
+		(uintptr_t)c->caller + offsetof(pd_domain, flow), (uintptr_t)&pd__self.flow);
+	pd_label held = to->label;
 	/* A caller of another lattice receives nothing; outside any domain the
 	 * thread adopts the callee's lattice, which is a change. */
-	unsigned same = -(unsigned)(*to_l == l);
-	unsigned raise = ((unsigned)(c->callee->label ^ held) & same) |
-			 (~same & -(unsigned)(to == NULL));
+	unsigned same = -(unsigned)(to->lattice == l);
+	unsigned raise = ((unsigned)(c->callee->flow.label ^ held) & same) |
+			 (~same & -(unsigned)(c->caller == NULL));
 	raise |= (unsigned)(result ^ held) & -(unsigned)(result_lattice == l);
 	if (__builtin_expect(raise, 0))
 		return pd__flow_out_raise(c->callee, c->caller, result_lattice, result);

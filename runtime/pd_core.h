@@ -62,6 +62,16 @@ struct pd__slot {
 	uint32_t hooks;
 } __attribute__((aligned(64)));
 
+/*
+ * A floating label and its lattice.  A domain record and the thread state
+ * both hold one, laid out alike, so the proxy picks "the caller's" with one
+ * conditional move of a pointer rather than one per field.
+ */
+struct pd__flow {
+	const struct pd_lattice *lattice;
+	pd_label label;
+};
+
 struct pd_domain {
 	struct pd__slot slots[PD_SLOTS];   /* first: the fast path indexes it */
 	/* Everything below is private to pd_domain.c. */
@@ -74,9 +84,10 @@ struct pd_domain {
 	size_t charged_bytes;              /* updated atomically (two threads may run it) */
 	uint64_t faults;                   /* atomically updated */
 	uint64_t recoveries;
-	/* The floating label (spec.lattice): raised by what the domain receives,
-	 * never above spec.clearance; back to bottom when the domain recovers. */
-	pd_label label;
+	/* The floating label (flow.lattice is a copy of spec.lattice): raised by
+	 * what the domain receives, never above spec.clearance; back to bottom
+	 * when the domain recovers. */
+	struct pd__flow flow;
 	/* The last checkpoint image (owned by nobody: it survives the domain's
 	 * faults) and counters, all under pd__table_lock.  pd_domain.c only. */
 	void *ckpt_image;
@@ -133,8 +144,7 @@ struct pd__thread {
 	int ready;            /* alternate stack installed */
 	/* The label of trusted code outside any domain (the scheduler): what it
 	 * has received from the domains it called, in their lattice. */
-	const struct pd_lattice *lattice;
-	pd_label label;
+	struct pd__flow flow;
 	/* The proxies' catch frames: a stack (pd_thread_init maps it) that a
 	 * framed call pushes one record onto; frame_next == frame_end when
 	 * it is full or not set up yet, which sends the proxy to its slow path. */

@@ -111,7 +111,8 @@ int pd_domain_create(const pd_domain_spec *spec, pd_domain **out)
 	}
 	memset(&d->spec, 0, sizeof(*d) - offsetof(pd_domain, spec));
 	d->spec = *spec;
-	d->label = spec->lattice ? spec->lattice->bottom : 0;
+	d->flow.lattice = spec->lattice;
+	d->flow.label = spec->lattice ? spec->lattice->bottom : 0;
 	d->id = id;
 	d->state = PD_DOMAIN_LIVE;
 	__atomic_store_n(&pd__domains[id], d, __ATOMIC_RELEASE);
@@ -300,7 +301,7 @@ int pd__recover(pd_domain *d)
 
 	pd__heap_sweep(d, 0);
 	/* What it held is gone with its objects: a fresh start is unlabelled. */
-	d->label = d->spec.lattice ? d->spec.lattice->bottom : 0;
+	d->flow.label = d->spec.lattice ? d->spec.lattice->bottom : 0;
 
 	int (*fn)(void *) = d->spec.init;
 	if (d->spec.policy == PD_RECOVER_RESTORE && d->spec.restore)

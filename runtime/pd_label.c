@@ -16,10 +16,10 @@ int pd__flow_in_raise(pd_domain *d, const pd_domain *from,
 		      const pd_lattice *args_lattice, pd_label args)
 {
 	const pd_lattice *l = d->spec.lattice;
-	pd_label x = d->label;
+	pd_label x = d->flow.label;
 
-	if ((from ? from->spec.lattice : pd__self.lattice) == l)
-		x = pd_label_join(l, x, from ? from->label : pd__self.label);
+	if ((from ? from->spec.lattice : pd__self.flow.lattice) == l)
+		x = pd_label_join(l, x, from ? from->flow.label : pd__self.flow.label);
 	if (args_lattice == l) {
 		if (!pd_label_valid(l, args))
 			return -PD_ELABEL;
@@ -27,7 +27,7 @@ int pd__flow_in_raise(pd_domain *d, const pd_domain *from,
 	}
 	if (!pd_label_leq(l, x, d->spec.clearance))
 		return -PD_ELABEL;
-	d->label = x;
+	d->flow.label = x;
 	return 0;
 }
 
@@ -35,7 +35,7 @@ int pd__flow_out_raise(const pd_domain *callee, pd_domain *to,
 		       const pd_lattice *result_lattice, pd_label result)
 {
 	const pd_lattice *l = callee->spec.lattice;
-	pd_label x = callee->label;
+	pd_label x = callee->flow.label;
 
 	if (result_lattice == l) {
 		if (!pd_label_valid(l, result))
@@ -44,45 +44,45 @@ int pd__flow_out_raise(const pd_domain *callee, pd_domain *to,
 	}
 	if (to == NULL) {
 		struct pd__thread *t = &pd__self;
-		if (t->lattice != l) {
-			t->lattice = l;
-			t->label = l->bottom;
+		if (t->flow.lattice != l) {
+			t->flow.lattice = l;
+			t->flow.label = l->bottom;
 		}
-		t->label = pd_label_join(l, t->label, x);
+		t->flow.label = pd_label_join(l, t->flow.label, x);
 		return 0;
 	}
 	if (to->spec.lattice != l)
 		return 0;
-	x = pd_label_join(l, to->label, x);
+	x = pd_label_join(l, to->flow.label, x);
 	if (!pd_label_leq(l, x, to->spec.clearance))
 		return -PD_ELABEL;
-	to->label = x;
+	to->flow.label = x;
 	return 0;
 }
 
 pd_label pd_label_current(void)
 {
 	pd_domain *d = pd__self.current;
-	return d ? d->label : pd__self.label;
+	return d ? d->flow.label : pd__self.flow.label;
 }
 
 const pd_lattice *pd_lattice_current(void)
 {
 	pd_domain *d = pd__self.current;
-	return d ? d->spec.lattice : pd__self.lattice;
+	return d ? d->spec.lattice : pd__self.flow.lattice;
 }
 
 void pd_label_reset_outside(void)
 {
 	if (pd__self.current == NULL) {
-		pd__self.lattice = NULL;
-		pd__self.label = 0;
+		pd__self.flow.lattice = NULL;
+		pd__self.flow.label = 0;
 	}
 }
 
 pd_label pd_domain_label(const pd_domain *d)
 {
-	return d && pd__is_record(d) ? d->label : 0;
+	return d && pd__is_record(d) ? d->flow.label : 0;
 }
 
 int pd_declassify(pd_label from, pd_label to)
@@ -94,9 +94,9 @@ int pd_declassify(pd_label from, pd_label to)
 		const pd_declassify_rule *r = &d->spec.declassify[i];
 		if (r->from != from || r->to != to)
 			continue;
-		if (!pd_label_leq(d->spec.lattice, d->label, from))
+		if (!pd_label_leq(d->spec.lattice, d->flow.label, from))
 			return -PD_ELABEL;
-		d->label = to;
+		d->flow.label = to;
 		return 0;
 	}
 	return -PD_EACCES;
@@ -119,8 +119,8 @@ int pd_sink_write(pd_sink *s, pd_label data_label, const void *data, size_t len)
 		return -PD_EINVAL;
 	const pd_lattice *l = s->lattice;
 	pd_domain *d = pd__self.current;
-	const pd_lattice *dl = d ? d->spec.lattice : pd__self.lattice;
-	pd_label held = dl == l ? (d ? d->label : pd__self.label) : l->bottom;
+	const pd_lattice *dl = d ? d->spec.lattice : pd__self.flow.lattice;
+	pd_label held = dl == l ? (d ? d->flow.label : pd__self.flow.label) : l->bottom;
 	if (!pd_label_valid(l, data_label) ||
 	    !pd_label_leq(l, pd_label_join(l, data_label, held), s->bound)) {
 		refuse(s, data_label, held, d);
