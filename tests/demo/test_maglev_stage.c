@@ -8,17 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <CUnit/Basic.h>
 #include <rte_byteorder.h>
 #include <rte_mbuf.h>
 
+#include "cunit_main.h"
 #include "pd_batch.h"
 #include "pd_core.h"
 #include "pd_eal.h"
 #include "pd_std_stage.h"
 #include "stage_maglev.h"
 
-#define TEST(fn) { #fn, fn }
 #define N_FLOWS 200
 
 static struct rte_mempool *pool;
@@ -164,7 +163,7 @@ static void test_malformed_frames_are_dropped(void)
 
 int main(int argc, char **argv)
 {
-	static const struct { const char *name; void (*fn)(void); } tests[] = {
+	static const struct test_case tests[] = {
 		TEST(test_added_backend_keeps_established_flows_and_takes_new_ones),
 		TEST(test_duplicate_backend_is_refused),
 		TEST(test_removed_backend_moves_only_its_flows),
@@ -187,18 +186,9 @@ int main(int argc, char **argv)
 		return 2;
 	if (pd_domain_export_rref(dom, 0, &lb) < 0)     /* its first export */
 		return 2;
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	CU_pSuite s = CU_add_suite("maglev stage", NULL, NULL);
-	for (size_t i = 0; s && i < sizeof tests / sizeof tests[0]; i++)
-		if (!CU_add_test(s, tests[i].name, tests[i].fn))
-			return 2;
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
+	int failed = RUN_SUITE("maglev stage", tests);
 	pd_domain_destroy(dom);
 	rte_mempool_free(pool);
 	pd_eal_stop();
-	return failed ? 1 : 0;
+	return failed;
 }

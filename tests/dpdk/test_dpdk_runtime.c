@@ -7,7 +7,6 @@
  * faults of every kind.  The EAL starts
  * with pd_eal_start's defaults, so this also checks that they work here.
  */
-#include <CUnit/Basic.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,6 +14,7 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include "cunit_main.h"
 #include "pd_batch.h"
 #include "pd_eal.h"
 #include "pd_inject.h"
@@ -260,11 +260,9 @@ static void test_default_eal_prefix_is_unique_per_process(void)
 	CU_ASSERT_EQUAL(strncmp(pd_eal_file_prefix(), want, strlen(want)), 0);
 }
 
-#define TEST(fn) { #fn, fn }
-
 int main(int argc, char **argv)
 {
-	static const struct { const char *name; void (*fn)(void); } tests[] = {
+	static const struct test_case tests[] = {
 		TEST(test_inject_parse_accepts_name_index_and_kind),
 		TEST(test_inject_parse_rejects_malformed_specs),
 		TEST(test_freeing_a_batch_returns_its_mbufs),
@@ -285,17 +283,10 @@ int main(int argc, char **argv)
 		return 2;
 	pool = rte_pktmbuf_pool_create("test_pool", 1023, 0, 0,
 				       RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-	if (!pool || CU_initialize_registry() != CUE_SUCCESS)
+	if (!pool)
 		return 2;
-	CU_pSuite s = CU_add_suite("runtime/dpdk", NULL, NULL);
-	for (size_t i = 0; s && i < sizeof tests / sizeof tests[0]; i++)
-		if (!CU_add_test(s, tests[i].name, tests[i].fn))
-			return 2;
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
+	int failed = RUN_SUITE("runtime/dpdk", tests);
 	rte_mempool_free(pool);
 	pd_eal_stop();
-	return failed ? 1 : 0;
+	return failed;
 }
