@@ -95,3 +95,18 @@ bool type_is_scalar(const type *t)
 {
 	return t->kind <= TYPE_F64;
 }
+
+uint32_t lattice_join(const lattice *l, uint32_t a, uint32_t b)
+{
+	return l->is_powerset ? a | b : l->join[a * l->n_labels + b];
+}
+
+uint32_t lattice_meet(const lattice *l, uint32_t a, uint32_t b)
+{
+	return l->is_powerset ? a & b : l->meet[a * l->n_labels + b];
+}
+
+bool lattice_leq(const lattice *l, uint32_t a, uint32_t b)
+{
+	return l->is_powerset ? (a & ~b) == 0 : (l->above[a] >> b & 1) != 0;
+}

@@ -289,6 +289,11 @@ void ast_free_all(void);
 #define AST_NEW(T) ((T *)ast_alloc(sizeof(T)))
 
 const char *decl_kind_name(decl_kind kind);
+
+/* Label arithmetic on a lattice sema_labels.c proved (tables filled). */
+uint32_t lattice_join(const lattice *l, uint32_t a, uint32_t b);
+uint32_t lattice_meet(const lattice *l, uint32_t a, uint32_t b);
+bool lattice_leq(const lattice *l, uint32_t a, uint32_t b);
 bool type_is_scalar(const type *t);
 
 #endif /* PDLC_AST_H */

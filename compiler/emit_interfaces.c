@@ -88,11 +88,6 @@ static const lattice *label_lattice(const label_ref *r, const type *t)
 	return t && t->kind == TYPE_LABELED ? t->lattice : NULL;
 }
 
-static uint32_t static_join(const lattice *l, uint32_t a, uint32_t b)
-{
-	return l->is_powerset ? a | b : l->join[a * l->n_labels + b];
-}
-
 /* The arguments' labels as a C expression in one lattice: the declared
  * labels joined here, by pdlc, and the run-time labels of labeled<T>
  * arguments joined by the generated code.  Labels of a lattice other than
@@ -107,7 +102,7 @@ static const char *args_label(const method *f, const lattice **lat)
 	uint32_t fixed = (*lat)->bottom;
 	for (const param *p = f->params; p; p = p->next)
 		if (p->label && p->label->lattice == *lat)
-			fixed = static_join(*lat, fixed, p->label->id);
+			fixed = lattice_join(*lat, fixed, p->label->id);
 	const char *expr = NULL;
 	for (const param *p = f->params; p; p = p->next)
 		if (p->type->kind == TYPE_LABELED && p->type->lattice == *lat)

@@ -54,22 +54,7 @@ typedef struct stage_flow {
 	uint32_t n_in;
 } stage_flow;
 
-/* ---- label arithmetic on the lattices sema_labels.c built ---- */
-
-static uint32_t join(const lattice *l, uint32_t a, uint32_t b)
-{
-	return l->is_powerset ? a | b : l->join[a * l->n_labels + b];
-}
-
-static uint32_t meet(const lattice *l, uint32_t a, uint32_t b)
-{
-	return l->is_powerset ? a & b : l->meet[a * l->n_labels + b];
-}
-
-static bool leq(const lattice *l, uint32_t a, uint32_t b)
-{
-	return l->is_powerset ? (a & ~b) == 0 : (l->above[a] >> b & 1) != 0;
-}
+/* ---- labels in messages ---- */
 
 static const char *label_name(const lattice *l, uint32_t id)
 {
@@ -182,7 +167,7 @@ static uint32_t results_label(const lattice *l, const decl *iface)
 	for (int hops = 0; iface && hops < 1000; iface = iface->u.iface.base, hops++)
 		for (const method *f = iface->u.iface.methods; f; f = f->next)
 			if (f->result_label && f->result_label->lattice == l)
-				label = join(l, label, f->result_label->id);
+				label = lattice_join(l, label, f->result_label->id);
 	return label;
 }
 
@@ -215,7 +200,7 @@ static void scan_type(flow_graph *g, const type *t, int64_t from, uint32_t *loca
 {
 	for (; t; t = t->elem) {
 		if (t->kind == TYPE_RREF && t->decl)
-			*local = join(g->l, *local, results_label(g->l, t->decl));
+			*local = lattice_join(g->l, *local, results_label(g->l, t->decl));
 		if (t->kind != TYPE_NAMED || t->decl == NULL || t->decl->kind != DECL_STRUCT)
 			continue;
 		uint32_t to = node_of(g, t->decl);
@@ -243,7 +228,7 @@ static void solve(flow_graph *g)
 		uint32_t i = g->scanned, local = g->l->bottom;
 		for (const field *f = g->decls[i]->u.struct_.fields; f; f = f->next) {
 			if (f->label && f->label->lattice == g->l)
-				local = join(g->l, local, f->label->id);
+				local = lattice_join(g->l, local, f->label->id);
 			scan_type(g, f->type, i, &local);
 		}
 		g->nodes[i].local = local;
@@ -252,9 +237,9 @@ static void solve(flow_graph *g)
 		changed = false;
 		for (uint32_t i = g->n; i-- > 0;) {
 			struct_node *n = &g->nodes[i];
-			uint32_t label = join(g->l, n->label, n->local);
+			uint32_t label = lattice_join(g->l, n->label, n->local);
 			for (uint32_t k = 0; k < n->n_refs; k++)
-				label = join(g->l, label, g->nodes[n->refs[k]].label);
+				label = lattice_join(g->l, label, g->nodes[n->refs[k]].label);
 			changed |= label != n->label;
 			n->label = label;
 		}
@@ -267,7 +252,7 @@ static uint32_t reached_label(const flow_graph *g, const type *t)
 	uint32_t label = g->l->bottom;
 	for (; t; t = t->elem)
 		if (t->kind == TYPE_NAMED && t->decl && t->decl->flow_graph == g)
-			label = join(g->l, label, g->nodes[t->decl->flow_index].label);
+			label = lattice_join(g->l, label, g->nodes[t->decl->flow_index].label);
 	return label;
 }
 
@@ -285,18 +270,18 @@ static uint32_t domain_label(flow_graph *g, decl *dom)
 			for (const method *f = i->u.iface.methods; f; f = f->next)
 				for (const param *p = f->params; p; p = p->next) {
 					if (pass == 1) {
-						label = join(l, label, reached_label(g, p->type));
+						label = lattice_join(l, label, reached_label(g, p->type));
 						continue;
 					}
 					if (p->label && p->label->lattice == l)
-						label = join(l, label, p->label->id);
+						label = lattice_join(l, label, p->label->id);
 					scan_type(g, p->type, -1, &label);
 				}
 		if (pass == 0) {
 			scan_type(g, dd->state, -1, &label);
 			solve(g);
 		} else {
-			label = join(l, label, reached_label(g, dd->state));
+			label = lattice_join(l, label, reached_label(g, dd->state));
 		}
 	}
 	return label;
@@ -316,11 +301,11 @@ static void compute_stage(stage_flow *flows, flow_graph *g, stage *st)
 	}
 	uint32_t raw = dom->flow_index;
 	for (uint32_t i = 0; i < sf->n_in; i++)
-		raw = join(l, raw, flows[sf->in[i]->from_stage->index].out);
-	sf->held = dd->clearance && dd->clearance->lattice == l ? meet(l, raw, dd->clearance->id) : raw;
+		raw = lattice_join(l, raw, flows[sf->in[i]->from_stage->index].out);
+	sf->held = dd->clearance && dd->clearance->lattice == l ? lattice_meet(l, raw, dd->clearance->id) : raw;
 	sf->out = sf->held;
 	for (const declassify *dc = dd->declassify; dc; dc = dc->next)
-		if (dc->from->lattice == l && dc->to->lattice == l && leq(l, sf->held, dc->from->id)) {
+		if (dc->from->lattice == l && dc->to->lattice == l && lattice_leq(l, sf->held, dc->from->id)) {
 			sf->out = dc->to->id;
 			sf->declassified = dc;
 			break;
@@ -342,7 +327,7 @@ static void explain(stage_flow *flows, const lattice *l, const stage *st, uint32
 	domain_local_sources(&sources, l, st->domain);
 	for (uint32_t i = 0; i < sources.n; i++) {
 		const flow_source *src = &sources.items[i];
-		if (!leq(l, src->label, bound)) {
+		if (!lattice_leq(l, src->label, bound)) {
 			diag_note(src->at, "%s '%s' in domain '%s'", src->why, label_name(l, src->label), dom);
 			diag_note(st->at, "stage '%s' runs domain '%s' and so holds '%s'", st->name, dom,
 			          label_name(l, sf->held));
@@ -352,7 +337,7 @@ static void explain(stage_flow *flows, const lattice *l, const stage *st, uint32
 	for (uint32_t i = 0; i < sf->n_in && depth < 100000; i++) {
 		const edge *e = sf->in[i];
 		const stage *from = e->from_stage;
-		if (!leq(l, flows[from->index].out, bound)) {
+		if (!lattice_leq(l, flows[from->index].out, bound)) {
 			explain(flows, l, from, bound, depth + 1);
 			diag_note(e->to_at, "'%s' -> '%s' passes '%s' on", e->from, e->to,
 			          label_name(l, flows[from->index].out));
@@ -391,7 +376,7 @@ static void check_lattice(decl *p, const lattice *l, stage_flow *flows)
 		if (bound == NULL || bound->lattice != l)
 			continue;
 		uint32_t out = flows[e->from_stage->index].out;
-		if (leq(l, out, bound->id))
+		if (lattice_leq(l, out, bound->id))
 			continue;
 		diag_error(e->to_at, "'%s' can reach sink '%s', whose bound is '%s'", label_name(l, out),
 		           e->to_sink->name, label_name(l, bound->id));
@@ -438,22 +423,22 @@ static void check_emits(decl *dom)
 		g->l = l;
 		uint32_t held = domain_label(g, dom);
 		if (dd->clearance && dd->clearance->lattice == l)
-			held = meet(l, held, dd->clearance->id);
+			held = lattice_meet(l, held, dd->clearance->id);
 		uint32_t out = held;
 		const declassify *used = NULL;
 		for (const declassify *dc = dd->declassify; dc && !used; dc = dc->next)
-			if (dc->from->lattice == l && dc->to->lattice == l && leq(l, held, dc->from->id)) {
+			if (dc->from->lattice == l && dc->to->lattice == l && lattice_leq(l, held, dc->from->id)) {
 				out = dc->to->id;
 				used = dc;
 			}
-		if (leq(l, out, bound->id))
+		if (lattice_leq(l, out, bound->id))
 			continue;
 		diag_error(e->at, "'%s' can reach sink '%s', whose bound is '%s'", label_name(l, out),
 		           sink->name, label_name(l, bound->id));
 		domain_sources sources = { 0 };
 		domain_local_sources(&sources, l, dom);
 		for (uint32_t i = 0; i < sources.n; i++)
-			if (!leq(l, sources.items[i].label, bound->id)) {
+			if (!lattice_leq(l, sources.items[i].label, bound->id)) {
 				diag_note(sources.items[i].at, "%s '%s' in domain '%s'", sources.items[i].why,
 				          label_name(l, sources.items[i].label), dom->name);
 				break;
