@@ -246,10 +246,8 @@ static inline void pd_call_leave(pd_call *c)
  */
 static inline int pd_move_in(pd_call *c, void *obj)
 {
-	if (__builtin_expect(obj == NULL, 0))
-		return -PD_EINVAL;
-	struct pd__obj *h = pd__obj_of(obj);
-	if (__builtin_expect(h->magic != PD__OBJ_MAGIC, 0))
+	struct pd__obj *h = pd__obj_find(obj);
+	if (__builtin_expect(h == NULL || h->magic != PD__OBJ_MAGIC, 0))
 		return -PD_EINVAL;
 	if (__builtin_expect(__atomic_load_n(&h->owner, __ATOMIC_RELAXED) != c->caller, 0))
 		return -PD_ENOTOWNER;
@@ -265,8 +263,8 @@ static inline int pd_move_out(pd_call *c, void *obj)
 {
 	if (obj == NULL)
 		return 0;
-	struct pd__obj *h = pd__obj_of(obj);
-	if (__builtin_expect(h->magic != PD__OBJ_MAGIC, 0))
+	struct pd__obj *h = pd__obj_find(obj);
+	if (__builtin_expect(h == NULL || h->magic != PD__OBJ_MAGIC, 0))
 		return -PD_EINVAL;
 	if (__builtin_expect(__atomic_load_n(&h->owner, __ATOMIC_RELAXED) != c->callee, 0))
 		return -PD_ENOTOWNER;

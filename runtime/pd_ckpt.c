@@ -13,6 +13,7 @@
 #include <xxhash.h>
 
 #include "pd_ckpt.h"
+#include "pd_internal.h"
 
 /* Header layout, all little-endian: see docs/checkpoint-format.md. */
 enum {
@@ -25,7 +26,7 @@ enum {
 
 /* Sentinel count of a shared object the reader is tearing down: releases
  * from destructors of its neighbours cannot bring it to zero. */
-#define RC_DOOMED (1u << 30)
+#define RC_DOOMED PD__RC_MAX
 
 static void store32(uint8_t *p, uint32_t v)
 {
@@ -282,7 +283,7 @@ void pd_ckpt_reader_abort(pd_ckpt_reader *r)
 			kind->destroy(r->objs[i]);
 	}
 	for (uint32_t i = 0; i < r->nobjs; i++)
-		pd_free(r->objs[i]);
+		pd__free_object(r->objs[i], 1);
 	free_table(r);
 }
 

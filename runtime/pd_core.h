@@ -132,6 +132,15 @@ void pd__epoch_set(uint32_t e);  /* tests only: to reach the wrap */
 
 #define PD__OBJ_MAGIC 0x70646f62u  /* "pdob" */
 
+/* What an object costs beyond its payload; the checkpoint loader's byte
+ * limit counts it for every allocation it makes. */
+#define PD_OBJ_OVERHEAD sizeof(struct pd__obj)
+
+/* A shared object's count never reaches this; counts at or above it mark
+ * an object being torn down (the checkpoint reader's abort). */
+#define PD__RC_MAX (1u << 30)
+
+/* The header of an object already known to be one (libpd's own code). */
 static inline struct pd__obj *pd__obj_of(const void *obj)
 {
 	return (struct pd__obj *)obj - 1;
@@ -150,6 +159,10 @@ struct pd__thread {
 	 * it is full or not set up yet, which sends the proxy to its slow path. */
 	pd_catch *frame_next;
 	pd_catch *frame_end;
+	/* The last pointer pd__obj_lookup found to be a slab slot's payload:
+	 * it stays one for good, so moving the same batch again skips the
+	 * registry (pd__obj_find). */
+	const void *known_obj;
 };
 
 extern __thread struct pd__thread pd__self __attribute__((tls_model("initial-exec")));
@@ -158,6 +171,22 @@ extern pd_domain *pd__domains[PD_MAX_DOMAINS];
 static inline pd_domain *pd_current(void)
 {
 	return pd__self.current;
+}
+
+/*
+ * The header of the object whose payload is p, when p is exactly that - a
+ * slot a slab carved or a live big object - and NULL for anything else
+ * (made-up pointers, interior pointers, forged headers, other memory).
+ * Reads nothing but libpd's own registry (pd_heap.c).  Whether the slot
+ * is alive is the caller's test (its magic).
+ */
+struct pd__obj *pd__obj_lookup(const void *p);
+
+static inline struct pd__obj *pd__obj_find(const void *p)
+{
+	if (__builtin_expect(p == pd__self.known_obj && p != NULL, 1))
+		return (struct pd__obj *)p - 1;
+	return pd__obj_lookup(p);
 }
 
 #endif

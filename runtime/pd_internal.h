@@ -27,6 +27,12 @@ int pd__is_record(const pd_domain *d);
  */
 void pd__heap_sweep(pd_domain *d, int forget);
 
+/*
+ * pd_free's body.  With shared_ok, also frees a shared object (its last
+ * release, or a reader's abort); pd_free itself refuses those (-PD_EBUSY).
+ */
+int pd__free_object(void *obj, int shared_ok);
+
 /* Runs fn(arg) inside d under a catch frame; -PD_EFAULT when it faulted. */
 int pd__run_in(pd_domain *d, int (*fn)(void *), void *arg);
 

@@ -139,7 +139,7 @@ static void test_quota_overrun_faults_the_domain(void)
 	uint32_t out;
 	CU_ASSERT_EQUAL(nf_null_ping(cfg.exported, PROBE_ALLOC, &out), 0);
 	pd_domain_get_stats(cfg.domain, &st);
-	CU_ASSERT_EQUAL(st.charged_bytes, base + 32);
+	CU_ASSERT_EQUAL(st.charged_bytes, base + PD_OBJ_OVERHEAD + 32);  /* header and payload */
 	CU_ASSERT_EQUAL(nf_null_ping(cfg.exported, PROBE_QUOTA, &out), -PD_EFAULT);
 	CU_ASSERT_EQUAL(pd_last_fault()->kind, PD_FAULT_QUOTA);
 	pd_domain_get_stats(cfg.domain, &st);
