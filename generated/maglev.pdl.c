@@ -446,6 +446,106 @@ int maglev_lb_state_restore(const void *image, size_t len, const pd_ckpt_limits 
 	return rc;
 }
 
+/* ---- walks over a backend_desc ---- */
+
+int maglev_backend_desc_inspect(pd_walk *w, const maglev_backend_desc *v)
+{
+	(void)w;
+	int rc;
+
+	if ((rc = pd_probe_read(v->name.data, v->name.len)) < 0)
+		return rc;
+	return 0;
+}
+
+int maglev_backend_desc_move_check(pd_walk *w, const maglev_backend_desc *v)
+{
+	int rc;
+
+	if ((rc = (v->name.data || v->name.len) ? pd_move_visit(w, v->name.data, v->name.len) : 0) < 0)
+		return rc;
+	return 0;
+}
+
+void maglev_backend_desc_move_give(pd_walk *w, maglev_backend_desc *v)
+{
+	if (v->name.data)
+		pd_move_give(w, v->name.data);
+}
+
+int maglev_backend_desc_move_check_root(pd_walk *w, maglev_backend_desc *obj)
+{
+	int rc = pd_move_visit(w, obj, sizeof(*obj));
+	return rc < 0 ? rc : maglev_backend_desc_move_check(w, obj);
+}
+
+void maglev_backend_desc_move_give_root(pd_walk *w, maglev_backend_desc *obj)
+{
+	pd_move_give(w, obj);
+	maglev_backend_desc_move_give(w, obj);
+}
+
+/* ---- walks over a lb_state ---- */
+
+int maglev_lb_state_inspect(pd_walk *w, const maglev_lb_state *v)
+{
+	int rc;
+
+	if ((rc = pd_probe_read(v->backends.items, (size_t)v->backends.len * sizeof(*v->backends.items))) < 0)
+		return rc;
+	for (uint32_t i1 = 0; i1 < v->backends.len; i1++) {
+		if ((rc = maglev_backend_desc_inspect(w, &v->backends.items[i1])) < 0)
+			return rc;
+	}
+	if ((rc = pd_probe_read(v->table.items, (size_t)v->table.len * sizeof(*v->table.items))) < 0)
+		return rc;
+	return 0;
+}
+
+int maglev_lb_state_move_check(pd_walk *w, const maglev_lb_state *v)
+{
+	int rc;
+
+	if ((rc = (v->backends.items || v->backends.len || v->backends.cap) ? pd_move_visit(w, v->backends.items, (size_t)(v->backends.len > v->backends.cap ? v->backends.len : v->backends.cap) * sizeof(*v->backends.items)) : 0) < 0)
+		return rc;
+	for (uint32_t i1 = 0; i1 < v->backends.len; i1++) {
+		if ((rc = maglev_backend_desc_move_check(w, &v->backends.items[i1])) < 0)
+			return rc;
+	}
+	if ((rc = (v->table.items || v->table.len || v->table.cap) ? pd_move_visit(w, v->table.items, (size_t)(v->table.len > v->table.cap ? v->table.len : v->table.cap) * sizeof(*v->table.items)) : 0) < 0)
+		return rc;
+	return 0;
+}
+
+void maglev_lb_state_move_give(pd_walk *w, maglev_lb_state *v)
+{
+	if (v->backends.items)
+		pd_move_give(w, v->backends.items);
+	for (uint32_t i1 = 0; i1 < v->backends.len; i1++) {
+		maglev_backend_desc_move_give(w, &v->backends.items[i1]);
+	}
+	if (v->table.items)
+		pd_move_give(w, v->table.items);
+}
+
+int maglev_lb_state_move_check_root(pd_walk *w, maglev_lb_state *obj)
+{
+	int rc = pd_move_visit(w, obj, sizeof(*obj));
+	return rc < 0 ? rc : maglev_lb_state_move_check(w, obj);
+}
+
+void maglev_lb_state_move_give_root(pd_walk *w, maglev_lb_state *obj)
+{
+	pd_move_give(w, obj);
+	maglev_lb_state_move_give(w, obj);
+}
+
+const pd_iface maglev_balancer_iface = {
+	.name = "maglev.balancer",
+	.base = &std_stage_iface,
+	.n_methods = 4,
+};
+
 const pd_domain_spec maglev_maglev_domain = {
 	.name = "maglev.maglev",
 	.init = maglev_maglev_init,

@@ -403,19 +403,36 @@ static int map_frames(void)
 	return 0;
 }
 
-/* The proxy found its frame stack full or not yet mapped. */
+/*
+ * The proxy's framed path when its caller is a domain, or when the thread's
+ * frame stack is full or not mapped yet.  A domain that is already active
+ * on this thread - current, or the owner of a frame on its stack, which is
+ * every domain suspended in a call - is not entered again: recovering it
+ * from the inner activation would free what the outer one is using.
+ */
 __attribute__((cold))
-pd_catch *pd__frame_slow(int *rc)
+pd_catch *pd__frame_slow(const pd_call *c, int *rc)
 {
 	struct pd__thread *t = &pd__self;
 
+	if (c->caller != NULL) {
+		if (c->callee == c->caller) {
+			*rc = -PD_EBUSY;
+			return NULL;
+		}
+		for (const pd_catch *f = t->top; f; f = f->prev)
+			if (f->owner == c->callee) {
+				*rc = -PD_EBUSY;
+				return NULL;
+			}
+	}
 	if (t->frame_end == NULL) {
 		*rc = pd_thread_init();
 		if (*rc < 0)
 			return NULL;
-		if (t->frame_next != t->frame_end)
-			return t->frame_next;
 	}
+	if (t->frame_next != t->frame_end)
+		return t->frame_next;
 	*rc = -PD_ENOMEM;   /* FRAME_STACK_FRAMES nested cross-domain calls */
 	return NULL;
 }

@@ -678,6 +678,107 @@ int pd_move(void *obj, pd_domain *to)
 	return 0;
 }
 
+/* ---- walks over values (pd_call.h) ------------------------------------ */
+
+/*
+ * The stamp is the checkpoint writer's field (pd_core.h): a walk takes its
+ * own epoch, so an old save's stamp never reads as "met".  A shared object
+ * never moves - its other references stay behind - which pdlc refuses for
+ * declared types; this refuses it for values built by hand.
+ */
+int pd_move_visit(pd_walk *w, const void *obj, size_t bytes)
+{
+	struct pd__obj *h = live_obj(obj);
+	if (w->epoch == 0)
+		w->epoch = pd__epoch_next();
+	if (h == NULL || h->size < bytes || (h->flags & OBJ_SHARED) || h->epoch == w->epoch)
+		return -PD_EINVAL;
+	if (__atomic_load_n(&h->owner, __ATOMIC_RELAXED) != w->from)
+		return -PD_ENOTOWNER;
+	h->epoch = w->epoch;
+	return 0;
+}
+
+void pd_move_give(pd_walk *w, void *obj)
+{
+	__atomic_store_n(&pd__obj_of(obj)->owner, w->to, __ATOMIC_RELAXED);
+}
+
+int pd_walk_shared(pd_walk *w, const void *obj, size_t bytes)
+{
+	struct pd__obj *h = live_obj(obj);
+	if (h == NULL || h->size < bytes)
+		return -PD_EINVAL;
+	if (w->epoch == 0)
+		w->epoch = pd__epoch_next();
+	if (h->epoch == w->epoch)
+		return 0;
+	h->epoch = w->epoch;
+	return 1;
+}
+
+/*
+ * The object whose payload contains address a (interior pointers too), or
+ * NULL: for a buffer that must not be inside the callee's objects.
+ */
+static const struct pd__obj *obj_containing(uintptr_t a)
+{
+	const uint32_t *desc = a >> USER_ADDR_BITS ? NULL : map_get(a);
+	if (desc == NULL)
+		return NULL;
+	if (*desc == SLAB_MAGIC) {
+		const struct slab *s = (const struct slab *)desc;
+		uintptr_t first = (uintptr_t)(s + 1);
+		if (a < first)
+			return NULL;
+		uint64_t idx = ((uint64_t)(a - first) * s->recip) >> 42;
+		const struct pd__obj *h = (const struct pd__obj *)(first + idx * s->stride);
+		if ((uintptr_t)h + s->stride > (uintptr_t)__atomic_load_n(&s->bump, __ATOMIC_ACQUIRE) ||
+		    __atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) != PD__OBJ_MAGIC)
+			return NULL;
+		return h;
+	}
+	const struct big *b = (const struct big *)desc;
+	if (*desc != BIG_MAGIC || !__atomic_load_n(&b->live, __ATOMIC_ACQUIRE))
+		return NULL;
+	return (const struct pd__obj *)b->base;
+}
+
+static int range_ok(const void *p, size_t n)
+{
+	return n == 0 || (p != NULL && (uintptr_t)p + n - 1 >= (uintptr_t)p);
+}
+
+int pd_probe_read(const void *p, size_t n)
+{
+	if (!range_ok(p, n))
+		return -PD_EINVAL;
+	const volatile char *c = p;
+	for (size_t off = 0; off < n; off += 4096 - ((uintptr_t)(c + off) & 4095))
+		(void)c[off];
+	if (n)
+		(void)c[n - 1];
+	return 0;
+}
+
+int pd_probe_write(const pd_call *call, void *p, size_t n)
+{
+	if (!range_ok(p, n))
+		return -PD_EINVAL;
+	if (n == 0)
+		return 0;
+	const struct pd__obj *first = obj_containing((uintptr_t)p);
+	const struct pd__obj *last = obj_containing((uintptr_t)p + n - 1);
+	if ((first && __atomic_load_n(&first->owner, __ATOMIC_RELAXED) == call->callee) ||
+	    (last && __atomic_load_n(&last->owner, __ATOMIC_RELAXED) == call->callee))
+		return -PD_EINVAL;
+	char *c = p;
+	for (size_t off = 0; off < n; off += 4096 - ((uintptr_t)(c + off) & 4095))
+		__atomic_fetch_or(c + off, 0, __ATOMIC_RELAXED);   /* a write that changes nothing */
+	__atomic_fetch_or(c + n - 1, 0, __ATOMIC_RELAXED);
+	return 0;
+}
+
 pd_domain *pd_owner(const void *obj, int *rc)
 {
 	const struct pd__obj *h = live_obj(obj);

@@ -85,8 +85,11 @@ bad:
 static int apply_change(pd_worker *w, void *arg)
 {
 	const change *c = arg;
-	pd_rref lb = w->stage[0];   /* the balancer: its first export */
+	maglev_balancer_rref lb;   /* the balancer: its first export */
+	int rc = maglev_balancer_from_rref(w->stage[0].r, &lb);
 
+	if (rc < 0)
+		return rc;
 	if (c->add) {
 		maglev_backend_desc d = maglev_backend_to_pdl(&c->backend);
 		uint32_t id;
@@ -211,7 +214,8 @@ int main(int argc, char **argv)
 
 	pd_domain_spec spec = maglev_stage_spec(&cfg);
 	pd_stage_desc stage = { .name = "balance", .domain = &spec };
-	pd_pipeline_desc pipeline = { .name = "maglev.main", .n_stages = 1, .stages = &stage };
+	pd_pipeline_desc pipeline;
+	pd_pipeline_chain(&pipeline, "maglev.main", &stage, 1);
 	for (unsigned i = 0; i < n_changes; i++)
 		if (changes[i].after_packets) {
 			pd_sched_set_batch_hook(batch_hook, NULL);

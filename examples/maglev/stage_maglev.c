@@ -153,7 +153,7 @@ int maglev_maglev_init(void *arg)
 {
 	const maglev_stage_config *cfg = arg;
 	lb *s = pd_alloc(sizeof *s, &lb_kind);
-	pd_rref r;
+	maglev_balancer_rref r;
 
 	if (!s)
 		return -PD_ENOMEM;

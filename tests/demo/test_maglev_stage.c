@@ -23,7 +23,7 @@
 static struct rte_mempool *pool;
 static maglev_stage_config cfg;
 static pd_domain *dom;
-static pd_rref lb;
+static maglev_balancer_rref lb;
 
 /* A UDP frame of flow f: 10.1.0.f:(2000+f) -> 192.168.100.1:53. */
 static struct rte_mbuf *frame(unsigned f)
@@ -58,7 +58,7 @@ static void send_flows(unsigned first, unsigned n, uint8_t *out)
 		for (unsigned i = 0; i < k; i++)
 			b->pkts[i] = frame(first + done + i);
 		b->n = (uint16_t)k;
-		CU_ASSERT_EQUAL_FATAL(std_stage_process(lb, &b, &b), 0);
+		CU_ASSERT_EQUAL_FATAL(std_stage_process(maglev_balancer_as_std_stage(lb), &b, &b), 0);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(b);
 		CU_ASSERT_EQUAL_FATAL(b->n, k);
 		for (unsigned i = 0; i < k; i++)
@@ -133,7 +133,7 @@ static void test_removing_unknown_backend_is_refused(void)
 static void test_backend_for_names_the_backend_packets_go_to(void)
 {
 	uint8_t out[1];
-	uint32_t id;
+	uint32_t id = 99;
 
 	send_flows(7, 1, out);
 	maglev_flow_key k = { .src_ip = 0x0a010007u, .dst_ip = 0xc0a86401u,
@@ -155,7 +155,7 @@ static void test_malformed_frames_are_dropped(void)
 	b->pkts[2] = frame(3);
 	rte_pktmbuf_trim(b->pkts[2], 30);                        /* UDP header cut */
 	b->n = 3;
-	CU_ASSERT_EQUAL_FATAL(std_stage_process(lb, &b, &b), 0);
+	CU_ASSERT_EQUAL_FATAL(std_stage_process(maglev_balancer_as_std_stage(lb), &b, &b), 0);
 	CU_ASSERT_EQUAL(b->n, 1);
 	pd_free(b);
 	CU_ASSERT_EQUAL(rte_mempool_in_use_count(pool), 0);
@@ -184,7 +184,7 @@ int main(int argc, char **argv)
 	pd_domain_spec spec = maglev_stage_spec(&cfg);
 	if (!pool || pd_thread_init() < 0 || pd_domain_create(&spec, &dom) < 0)
 		return 2;
-	if (pd_domain_export_rref(dom, 0, &lb) < 0)     /* its first export */
+	if (maglev_balancer_of_domain(dom, 0, &lb) < 0)     /* its first export */
 		return 2;
 	int failed = RUN_SUITE("maglev stage", tests);
 	pd_domain_destroy(dom);

@@ -43,13 +43,14 @@ static int passer_process(void *self, pd_batch *b, pd_batch **result)
 
 static const nf_filter_ops keeper_ops = { .process = keeper_process };
 static const nf_stage_ops passer_ops = { .process = passer_process };
-static pd_rref keeper_rref, passer_rref;
+static nf_filter_rref keeper_rref;
+static nf_stage_rref passer_rref;
 
 static int keeper_init(void *arg)
 {
 	(void)arg;
-	int rc = pd_export(&keeper_ops, NULL, NULL, NULL, &keeper_rref);
-	return rc ? rc : pd_export(&passer_ops, NULL, NULL, NULL, &passer_rref);
+	int rc = nf_filter_export(&keeper_ops, NULL, NULL, NULL, &keeper_rref);
+	return rc ? rc : nf_stage_export(&passer_ops, NULL, NULL, NULL, &passer_rref);
 }
 
 static pd_domain *make_keeper(void)

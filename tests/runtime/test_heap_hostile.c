@@ -135,12 +135,12 @@ static int hostile_ping(void *self, uint32_t x, uint32_t *result)
 }
 
 static const nf_null_ops hostile_ops = { .ping = hostile_ping };
-static pd_rref hostile_rref;
+static nf_null_rref hostile_rref;
 
 static int hostile_init(void *arg)
 {
 	(void)arg;
-	return pd_export(&hostile_ops, NULL, NULL, NULL, &hostile_rref);
+	return nf_null_export(&hostile_ops, NULL, NULL, NULL, &hostile_rref);
 }
 
 static void test_entry_points_refuse_bad_pointers_inside_a_domain(void)
@@ -179,12 +179,12 @@ static int grab_ping(void *self, uint32_t x, uint32_t *result)
 }
 
 static const nf_null_ops grab_ops = { .ping = grab_ping };
-static pd_rref grab_rref;
+static nf_null_rref grab_rref;
 
 static int grab_init(void *arg)
 {
 	(void)arg;
-	return pd_export(&grab_ops, NULL, NULL, NULL, &grab_rref);
+	return nf_null_export(&grab_ops, NULL, NULL, NULL, &grab_rref);
 }
 
 static long rss_kib(void)
