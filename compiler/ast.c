@@ -155,3 +155,14 @@ bool label_set_equal(const label_set *a, const label_set *b)
 	}
 	return true;
 }
+
+const char *lattice_label_name(const lattice *l, uint32_t id)
+{
+	if (!l->is_powerset)
+		return l->label_names[id];
+	const char *s = "{";
+	for (uint32_t i = 0; i < l->n_names; i++)
+		if (id >> i & 1)
+			s = ast_printf("%s%s%s", s, s[1] ? ", " : "", l->label_names[i]);
+	return ast_printf("%s}", s);
+}

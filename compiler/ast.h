@@ -190,7 +190,14 @@ typedef struct struct_facts {
 	bool reaches_labeled;           /* a labeled<> anywhere in what it reaches */
 	const struct field *shared_via; /* a field through which it reaches `shared`, or NULL */
 	label_set labels;               /* the @labels on everything it reaches */
+	struct decl_list *rrefs;        /* the interfaces of the rrefs it reaches */
 } struct_facts;
+
+/* A set of declarations, the newest first. */
+typedef struct decl_list {
+	struct decl *d;
+	struct decl_list *next;
+} decl_list;
 
 typedef enum recovery_policy {
 	RECOVER_RESET,
@@ -331,6 +338,8 @@ uint32_t lattice_join(const lattice *l, uint32_t a, uint32_t b);
 uint32_t lattice_meet(const lattice *l, uint32_t a, uint32_t b);
 bool lattice_leq(const lattice *l, uint32_t a, uint32_t b);
 bool type_is_scalar(const type *t);
+/* A label as the user writes it: its name, or {atom, ...} for a powerset. */
+const char *lattice_label_name(const lattice *l, uint32_t id);
 
 /* label_set operations (ast.c): joins, entry by lattice; true when S grew. */
 bool label_set_add(label_set *s, const lattice *l, uint32_t id);

@@ -46,6 +46,8 @@ void sema_check_types(module *m);
 
 /* sema_facts.c */
 void sema_compute_facts(module *m);
+/* Adds to INTO the interfaces of every rref a value of type T holds. */
+void sema_type_rrefs(decl_list **into, const type *t);
 
 /* sema_pipeline.c */
 void sema_check_pipelines(module *m);

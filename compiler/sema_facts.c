@@ -66,6 +66,20 @@ static decl *chain_target(const type *t, enum reach *how)
 	return NULL;
 }
 
+/* Adds d to the set; true if it was not there.  Sets are short (the
+ * interfaces one struct can hold rrefs to), so a scan will do. */
+static bool decl_set_add(decl_list **set, decl *d)
+{
+	for (decl_list *x = *set; x; x = x->next)
+		if (x->d == d)
+			return false;
+	decl_list *n = AST_NEW(decl_list);
+	n->d = d;
+	n->next = *set;
+	*set = n;
+	return true;
+}
+
 /* What a field's own type chain brings, before any struct it leads to. */
 static void local_facts(struct_facts *f, const field *fld)
 {
@@ -89,6 +103,10 @@ static void local_facts(struct_facts *f, const field *fld)
 			break;
 		case TYPE_LABELED:
 			f->reaches_labeled = true;
+			break;
+		case TYPE_RREF:
+			if (t->decl)
+				decl_set_add(&f->rrefs, t->decl);
 			break;
 		default:
 			break;
@@ -125,6 +143,8 @@ static bool absorb(struct_facts *from, const struct_facts *target, enum reach ho
 		grew = true;
 	}
 	grew |= label_set_union(&from->labels, &target->labels);
+	for (decl_list *x = target->rrefs; x; x = x->next)
+		grew |= decl_set_add(&from->rrefs, x->d);
 	return grew;
 }
 
@@ -197,6 +217,16 @@ static void type_labels(label_set *into, const type *t)
 	const struct_facts *f = facts_of(t);
 	if (f)
 		label_set_union(into, &f->labels);
+}
+
+void sema_type_rrefs(decl_list **into, const type *t)
+{
+	for (const type *u = t; u; u = u->elem)
+		if (u->kind == TYPE_RREF && u->decl)
+			decl_set_add(into, u->decl);
+	const struct_facts *f = t ? facts_of(t) : NULL;
+	for (decl_list *x = f ? f->rrefs : NULL; x; x = x->next)
+		decl_set_add(into, x->d);
 }
 
 /* The first pointer a value of type t holds, as a phrase; NULL when plain. */
@@ -284,6 +314,27 @@ static void method_facts(method *f)
 		            "return it with 'move'");
 }
 
+/*
+ * A domain starts holding what its state holds by declaration (the run time
+ * starts its label there); a state above the clearance could never be held.
+ */
+static void domain_facts(decl *d)
+{
+	domain_decl *dd = &d->u.domain;
+	type_labels(&dd->state_labels, dd->state);
+	const label_ref *c = dd->clearance;
+	if (c == NULL || c->lattice == NULL)
+		return;
+	for (uint32_t i = 0; i < dd->state_labels.n; i++) {
+		const struct label_entry *x = &dd->state_labels.items[i];
+		if (x->lat != c->lattice || lattice_leq(c->lattice, x->id, c->id))
+			continue;
+		diag_error(dd->state_at, "the state of domain '%s' holds '%s', above its clearance '%s'",
+		           d->name, lattice_label_name(x->lat, x->id), lattice_label_name(c->lattice, c->id));
+		diag_note(c->at, "the clearance is here");
+	}
+}
+
 void sema_compute_facts(module *m)
 {
 	compute_struct_facts(m);
@@ -292,6 +343,6 @@ void sema_compute_facts(module *m)
 			for (method *f = d->u.iface.methods; f; f = f->next)
 				method_facts(f);
 		else if (d->kind == DECL_DOMAIN && d->u.domain.state)
-			type_labels(&d->u.domain.state_labels, d->u.domain.state);
+			domain_facts(d);
 	}
 }
