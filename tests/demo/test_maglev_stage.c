@@ -15,6 +15,8 @@
 #include "pd_batch.h"
 #include "pd_core.h"
 #include "pd_eal.h"
+#include "pd_inject.h"
+#include "flow_table.h"
 #include "pd_std_stage.h"
 #include "stage_maglev.h"
 
@@ -161,6 +163,77 @@ static void test_malformed_frames_are_dropped(void)
 	CU_ASSERT_EQUAL(rte_mempool_in_use_count(pool), 0);
 }
 
+
+/* Faults the stage as a bug in it would: its domain is recovered on return. */
+static void fault_the_stage(void)
+{
+	pd_catch c;
+	pd_batch *volatile b = pd_batch_new();
+	volatile bool landed = false;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	if (PD_CATCH_ARM(&c))
+		landed = true;
+	if (!landed)
+		(void)pd_inject_in_domain(lb, (void **)&b, PD_INJECT_SEGV);
+	pd_catch_disarm(&c);
+	CU_ASSERT(landed);
+	CU_ASSERT_EQUAL(pd_domain_state(dom), PD_DOMAIN_LIVE);
+}
+
+/*
+ * Issue 13: the connection table and the backend set are the domain's
+ * checkpointed state.  Flows established before a backend was added keep
+ * their backend, flows established after it keep theirs (some on the new
+ * backend), and new flows still see the new backend - all across a fault.
+ * A program checkpoints right after a change (examples/maglev/main.c), so
+ * a restore never forgets one.
+ */
+static void test_fault_keeps_flows_and_backend_changes(void)
+{
+	enum { OLD = 0, NEW = 20000, LATER = 40000, N = 1000 };
+	static uint8_t old_before[N], new_before[N], old_after[N], new_after[N], later[N];
+	uint32_t id;
+
+	send_flows(OLD, N, old_before);
+	maglev_backend_desc be6 = backend("be6", 6);
+	CU_ASSERT_EQUAL_FATAL(maglev_balancer_add_backend(lb, &be6, &id), 0);
+	send_flows(NEW, N, new_before);
+	CU_ASSERT_EQUAL_FATAL(pd_domain_checkpoint(dom), 0);
+	unsigned on_be6 = 0;
+	for (unsigned i = 0; i < N; i++)
+		on_be6 += new_before[i] == 6;
+	CU_ASSERT(on_be6 > 50);         /* the new backend took its share */
+
+	fault_the_stage();
+	/* The reloaded state is the checkpoint's, deep (the generated _equal). */
+	const void *ops, *image;
+	void *self;
+	size_t len;
+	maglev_lb_state saved = { 0 };
+	pd_eq_ctx eq;
+	CU_ASSERT_EQUAL_FATAL(pd__rref_target(lb, &ops, &self), 0);
+	pd_domain_checkpoint_image(dom, &image, &len);
+	CU_ASSERT_EQUAL_FATAL(maglev_lb_state_restore(image, len, NULL, &saved), 0);
+	pd_eq_init(&eq);
+	CU_ASSERT(maglev_lb_state_equal(&eq, &saved, self));   /* the state leads the object */
+	CU_ASSERT(maglev_flow_table_count(saved.flows) >= 2 * N);
+	maglev_lb_state_free(&saved);
+
+	send_flows(OLD, N, old_after);
+	send_flows(NEW, N, new_after);
+	CU_ASSERT_EQUAL(memcmp(old_before, old_after, N), 0);
+	CU_ASSERT_EQUAL(memcmp(new_before, new_after, N), 0);
+	send_flows(LATER, N, later);
+	on_be6 = 0;
+	for (unsigned i = 0; i < N; i++)
+		on_be6 += later[i] == 6;
+	CU_ASSERT(on_be6 > 50);         /* and still takes new flows */
+	pd_domain_stats st;
+	pd_domain_get_stats(dom, &st);
+	CU_ASSERT_EQUAL(st.restores, 1);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct test_case tests[] = {
@@ -170,6 +243,7 @@ int main(int argc, char **argv)
 		TEST(test_removing_unknown_backend_is_refused),
 		TEST(test_backend_for_names_the_backend_packets_go_to),
 		TEST(test_malformed_frames_are_dropped),
+		TEST(test_fault_keeps_flows_and_backend_changes),
 	};
 	int pargc;
 	char **pargv;

@@ -413,7 +413,7 @@ static void test_lookup_and_flow_pick_cost_is_printed(void)
 	CU_ASSERT_EQUAL(maglev_flow_table_count(ft), 1u << 16);
 	CU_ASSERT_EQUAL(maglev_flow_table_stats(ft).misses, 1u << 16);
 	CU_ASSERT_EQUAL(maglev_flow_table_stats(ft).evictions, 0);
-	maglev_flow_table_free(ft);
+	maglev_flow_table_destroy(ft);
 	maglev_table_free(t);
 }
 
@@ -439,8 +439,8 @@ static void test_flow_table_rejects_bad_arguments(void)
 	CU_ASSERT_EQUAL(maglev_flow_pick(ft, t, &k, 0), -MAGLEV_ENOTBUILT);
 	CU_ASSERT_EQUAL(maglev_flow_table_count(ft), 0);
 	maglev_table_free(t);
-	maglev_flow_table_free(ft);
-	maglev_flow_table_free(NULL);
+	maglev_flow_table_destroy(ft);
+	maglev_flow_table_destroy(NULL);
 }
 
 static void test_established_flows_keep_backend_across_table_change(void)
@@ -498,7 +498,7 @@ static void test_established_flows_keep_backend_across_table_change(void)
 	struct maglev_5tuple k = flow(nflows + 7);
 	CU_ASSERT_EQUAL(maglev_flow_pick(ft, t, &k, 3), maglev_table_lookup(t, maglev_5tuple_hash(&k)));
 	free(first);
-	maglev_flow_table_free(ft);
+	maglev_flow_table_destroy(ft);
 	maglev_table_free(t);
 }
 
@@ -520,7 +520,7 @@ static void test_flow_on_removed_backend_moves_even_if_its_id_is_reused(void)
 	int fresh = maglev_table_lookup(t, maglev_5tuple_hash(&k));
 	CU_ASSERT_EQUAL(maglev_flow_pick(ft, t, &k, 2), fresh);
 	CU_ASSERT_EQUAL(maglev_flow_table_stats(ft).moved, 1);
-	maglev_flow_table_free(ft);
+	maglev_flow_table_destroy(ft);
 	maglev_table_free(t);
 }
 
@@ -559,7 +559,7 @@ static void test_full_set_evicts_least_recently_seen_flow(void)
 	maglev_flow_table_clear(ft);
 	CU_ASSERT_EQUAL(maglev_flow_table_count(ft), 0);
 	CU_ASSERT_EQUAL(maglev_flow_find(ft, &k[0], 102), -MAGLEV_ENOENT);
-	maglev_flow_table_free(ft);
+	maglev_flow_table_destroy(ft);
 	maglev_table_free(t);
 }
 
@@ -585,7 +585,7 @@ static void test_idle_flow_expires_after_timeout_and_its_way_is_reused(void)
 	for (int i = 0; i < 9; i++)
 		if (i != 3)
 			CU_ASSERT(maglev_flow_find(ft, &k[i], 1050) >= 0);
-	maglev_flow_table_free(ft);
+	maglev_flow_table_destroy(ft);
 	maglev_table_free(t);
 }
 
