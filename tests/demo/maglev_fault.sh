@@ -11,7 +11,7 @@
 # batches' packets missing and nothing else.  A reset would forget be5 and
 # the flows.  About 3 s.
 . tests/dpdk/lib.sh
-MAGLEV=build/examples/maglev
+MAGLEV=${MAGLEV:-build/examples/maglev}
 BE5=be5,02:00:00:00:10:05,10.10.0.5
 scratch; [ -n "$KEEP" ] && trap - EXIT && echo "$SCRATCH"
 COUNTS=$($PYTHON tests/demo/check_maglev_change.py gen "$SCRATCH/a.pcap" "$SCRATCH/b.pcap" \
