@@ -159,6 +159,9 @@ static int count_by_backend(const char *path, const maglev_stage_config *lb,
 	return 0;
 }
 
+/* Counted before the run, while the EAL is up. */
+static unsigned n_workers;
+
 static void print_summary(const demo_config *c, const char *out_pcap, int status)
 {
 	pd_port_stats ports;
@@ -182,6 +185,12 @@ static void print_summary(const demo_config *c, const char *out_pcap, int status
 	printf("  faults:                    %" PRIu64 ", recovered: %" PRIu64
 	       " (lost with the faulted batches: %" PRIu64 " packets)\n", faults, recoveries, lost);
 	printf("  forwarded:                 %" PRIu64 "\n", ports.tx);
+	if (n_workers > 1) {
+		printf("  packets in, per worker:   ");
+		for (unsigned w = 0; w < n_workers; w++)
+			printf(" %u: %" PRIu64, w, pd_stats_port(w)->rx);
+		printf("\n");
+	}
 
 	uint64_t count[MAGLEV_STAGE_MAX_BACKENDS] = { 0 }, other = 0;
 	if (out_pcap && count_by_backend(out_pcap, &c->lb, count, &other) == 0) {
@@ -259,6 +268,7 @@ int main(int argc, char **argv)
 		pd_eal_stop();
 		return 2;
 	}
+	n_workers = pd_app_n_workers();
 	int status = pd_app_run(&cfg.pipeline, &opts);
 	maglev_control_close();
 	if (status == 0 || status == 3)

@@ -15,10 +15,10 @@ live_check
 live_up 3
 echo "demo-live: client $CLIENT_IP -> VIP $VIP:80 -> Maglev (dsr) -> be1..be3 ($(be_ip 1)..3)"
 lb_start 2 --backends-file "$(backends_file 1 2 3)" --flows 4096
-client requests "$CLIENT_IP" "$VIP" 500 4 >"$LIVE_DIR/results" || fail "the client failed"
+client requests "$CLIENT_IP" "$VIP" 500 4 10000 >"$LIVE_DIR/results" || fail "the client failed"
 control "fault balance"
 echo "demo-live: fault injected into the Maglev stage (both workers)"
-client requests "$CLIENT_IP" "$VIP" 500 4 >>"$LIVE_DIR/results" || fail "the client failed"
+client requests "$CLIENT_IP" "$VIP" 500 4 11000 >>"$LIVE_DIR/results" || fail "the client failed"
 lb_stop
 sed -n '/^stage /,$p' "$LIVE_DIR/lb.log"
 echo

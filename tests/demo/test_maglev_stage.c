@@ -234,6 +234,44 @@ static void test_fault_keeps_flows_and_backend_changes(void)
 	CU_ASSERT_EQUAL(st.restores, 1);
 }
 
+/*
+ * --forward dsr: the frame goes to the backend's MAC from the balancer's,
+ * its IP packet untouched (the VIP stays the destination); a frame not
+ * addressed to the balancer (a switch's flood) is dropped.
+ */
+static void test_dsr_sets_macs_keeps_ip_and_drops_frames_not_for_us(void)
+{
+	static maglev_stage_config dsr;
+	pd_domain *d;
+	pd_rref r;
+
+	maglev_stage_default_backends(&dsr);
+	dsr.forward = MAGLEV_FORWARD_DSR;
+	memcpy(dsr.mac, (uint8_t[6]){ 2, 0, 0, 0, 0, 1 }, 6);    /* frame()'s destination */
+	dsr.flow_capacity = 64;
+	pd_domain_spec spec = maglev_stage_spec(&dsr);
+	CU_ASSERT_EQUAL_FATAL(pd_domain_create(&spec, &d), 0);
+	CU_ASSERT_EQUAL_FATAL(pd_domain_export_rref(d, 0, &r), 0);
+
+	pd_batch *b = pd_batch_new();
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	uint8_t orig[60];
+	b->pkts[0] = frame(9);
+	memcpy(orig, rte_pktmbuf_mtod(b->pkts[0], uint8_t *), sizeof orig);
+	b->pkts[1] = frame(10);
+	rte_pktmbuf_mtod(b->pkts[1], uint8_t *)[5] = 0x99;      /* someone else's */
+	b->n = 2;
+	CU_ASSERT_EQUAL_FATAL(std_stage_process(r, &b, &b), 0);
+	CU_ASSERT_EQUAL_FATAL(b->n, 1);
+	const uint8_t *out = rte_pktmbuf_mtod(b->pkts[0], const uint8_t *);
+	CU_ASSERT(out[0] == 2 && out[4] == 0x10 && out[5] >= 1 && out[5] <= 4);   /* a backend's */
+	CU_ASSERT_EQUAL(memcmp(out + 6, dsr.mac, 6), 0);
+	CU_ASSERT_EQUAL(memcmp(out + 12, orig + 12, sizeof orig - 12), 0);
+	pd_free(b);
+	pd_domain_destroy(d);
+	CU_ASSERT_EQUAL(rte_mempool_in_use_count(pool), 0);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct test_case tests[] = {
@@ -244,6 +282,7 @@ int main(int argc, char **argv)
 		TEST(test_backend_for_names_the_backend_packets_go_to),
 		TEST(test_malformed_frames_are_dropped),
 		TEST(test_fault_keeps_flows_and_backend_changes),
+		TEST(test_dsr_sets_macs_keeps_ip_and_drops_frames_not_for_us),
 	};
 	int pargc;
 	char **pargv;

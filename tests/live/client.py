@@ -3,10 +3,13 @@
 HTTP/1.0 requests to the VIP, run in the client namespace.  No scapy: what
 crosses the balancer is what the kernel's TCP stack sends.
 
-  client.py requests SRC_IP VIP N [PARALLEL]
-      N requests for /whoami, each on a new connection from SRC_IP (so each
-      a new source port and a new flow).  Prints one line per request:
-      "SPORT BACKEND" or "SPORT error WHY".
+  client.py requests SRC_IP VIP N [PARALLEL [FIRST_PORT]]
+      N requests for /whoami, each on a new connection from SRC_IP, from
+      source ports FIRST_PORT, FIRST_PORT + 1, ... (default: ephemeral
+      ones), so each is a new flow - a test gives each call its own range,
+      since a 5-tuple used again is the same flow to Maglev's connection
+      table.  Prints one line per request: "SPORT BACKEND" or "SPORT error
+      WHY".
   client.py downloads SRC_IP VIP N RATE READY_FILE
       N slow downloads of /big at once, each read at RATE bytes/s; once all
       have their first bytes (the backend's name), writes READY_FILE.
@@ -28,10 +31,11 @@ import time
 BIG = 8 << 20
 
 
-def connect(src, vip, timeout):
+def connect(src, vip, timeout, sport=0):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.settimeout(timeout)
-    s.bind((src, 0))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((src, sport))
     sport = s.getsockname()[1]
     try:
         s.connect((vip, 80))
@@ -67,9 +71,9 @@ def body_of(resp):
     return body
 
 
-def one_request(src, vip, out, lock):
+def one_request(src, vip, out, lock, sport=0):
     try:
-        s, sport = connect(src, vip, 10)
+        s, sport = connect(src, vip, 10, sport)
     except ConnectError as e:
         with lock:
             out.append("%d error connect" % e.sport)
@@ -85,8 +89,8 @@ def one_request(src, vip, out, lock):
         out.append(line)
 
 
-def requests(src, vip, n, parallel=4):
-    out, lock, left = [], threading.Lock(), [int(n)]
+def requests(src, vip, n, parallel=4, first_port=0):
+    out, lock, left, first = [], threading.Lock(), [int(n)], int(first_port)
 
     def worker():
         while True:
@@ -94,7 +98,8 @@ def requests(src, vip, n, parallel=4):
                 if left[0] == 0:
                     return
                 left[0] -= 1
-            one_request(src, vip, out, lock)
+                port = first + left[0] if first else 0
+            one_request(src, vip, out, lock, port)
 
     threads = [threading.Thread(target=worker) for _ in range(int(parallel))]
     for t in threads:

@@ -20,11 +20,11 @@ control "add $(be_spec 3)"
 client downloads "$CLIENT_IP" "$VIP" 6 2000000 "$LIVE_DIR/ready" >"$LIVE_DIR/downloads" &
 DOWNLOADS=$!
 wait_for "the downloads" 20 test -s "$LIVE_DIR/ready"
-client requests "$CLIENT_IP" "$VIP" 50 2 >"$LIVE_DIR/results" || fail "the client failed"
+client requests "$CLIENT_IP" "$VIP" 50 2 10000 >"$LIVE_DIR/results" || fail "the client failed"
 control "fault balance"
-client requests "$CLIENT_IP" "$VIP" 50 2 >>"$LIVE_DIR/results" || fail "the client failed"
+client requests "$CLIENT_IP" "$VIP" 50 2 10100 >>"$LIVE_DIR/results" || fail "the client failed"
 control "fault firewall abort"
-client requests "$CLIENT_IP" "$VIP" 50 2 >>"$LIVE_DIR/results" || fail "the client failed"
+client requests "$CLIENT_IP" "$VIP" 50 2 10200 >>"$LIVE_DIR/results" || fail "the client failed"
 control "fault balance assert"
 wait $DOWNLOADS || fail "the download client failed"
 lb_stop

@@ -11,7 +11,7 @@ lb_start 2 --backends-file "$(backends_file 1 2 3)" --flows 1024 --quiet \
 	--rule "deny 198.18.2.0/24" --rule "allow 198.18.1.0/24 dst $VIP/32 proto tcp port 80"
 client blocked "$BLOCKED_IP" "$VIP" 8 2 >"$LIVE_DIR/blocked" &
 BLOCKED=$!
-client requests "$CLIENT_IP" "$VIP" 200 4 >"$LIVE_DIR/results" || fail "the client failed"
+client requests "$CLIENT_IP" "$VIP" 200 4 10000 >"$LIVE_DIR/results" || fail "the client failed"
 wait $BLOCKED || fail "the blocked client failed"
 lb_stop
 $PYTHON tests/live/check_maglev.py be1,be2,be3 "$CLIENT_IP" "$VIP" "$LIVE_DIR/results" 200 ||

@@ -64,6 +64,8 @@ live_down() {
 		done
 		ip netns del "$ns" 2>/dev/null
 	done
+	# EAL keeps the runtime directory of a --file-prefix it was given.
+	rm -rf "/var/run/dpdk/$LIVE-lb"
 	[ -n "$LIVE_DIR" ] && [ -z "$KEEP" ] && rm -rf "$LIVE_DIR"
 	return 0
 }
@@ -160,9 +162,13 @@ backends_file() {
 }
 
 # lb_start WORKERS ARGS...: the demo pipeline on the balancer's eth0 with
-# af_packet, WORKERS workers (one af_packet queue pair each: the kernel's
-# PACKET_FANOUT hash keeps each flow on one), in the background, its output
-# in $LIVE_DIR/lb.log and commands through the pipe $LIVE_DIR/control.
+# af_packet, WORKERS workers (one af_packet queue pair each: the PMD joins
+# its sockets in a PACKET_FANOUT_HASH group, so the kernel's flow hash keeps
+# each flow on one worker - unless that worker's ring is full, when the
+# PMD's ROLLOVER flag lets a packet spill to the other; each worker has its
+# own connection table, so under such overload a flow could see the other
+# table), in the background, its output in $LIVE_DIR/lb.log and commands
+# through the pipe $LIVE_DIR/control.
 # Returns once the pipeline runs.
 lb_start() {
 	local workers=$1 lcores

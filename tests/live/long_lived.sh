@@ -17,9 +17,9 @@ client downloads "$CLIENT_IP" "$VIP" 8 2000000 "$LIVE_DIR/ready" >"$LIVE_DIR/dow
 DOWNLOADS=$!
 wait_for "the downloads" 20 test -s "$LIVE_DIR/ready"
 control "remove be2"
-client requests "$CLIENT_IP" "$VIP" 100 2 >"$LIVE_DIR/removed" || fail "the client failed"
+client requests "$CLIENT_IP" "$VIP" 100 2 10000 >"$LIVE_DIR/removed" || fail "the client failed"
 control "add $(be_spec 4)"
-client requests "$CLIENT_IP" "$VIP" 200 2 >"$LIVE_DIR/added" || fail "the client failed"
+client requests "$CLIENT_IP" "$VIP" 200 2 11000 >"$LIVE_DIR/added" || fail "the client failed"
 wait $DOWNLOADS || fail "the download client failed"
 lb_stop
 $PYTHON tests/live/check_maglev.py be1,be3 "$CLIENT_IP" "$VIP" "$LIVE_DIR/removed" 100 || exit 1

@@ -11,9 +11,9 @@
 live_check
 live_up 3
 lb_start 2 --backends-file "$(backends_file 1 2 3)" --flows 1024 --quiet
-client requests "$CLIENT_IP" "$VIP" 100 4 >"$LIVE_DIR/before" || fail "the client failed"
+client requests "$CLIENT_IP" "$VIP" 100 4 10000 >"$LIVE_DIR/before" || fail "the client failed"
 INJECTED=$(client inject eth0 "$LB_MAC") || fail "cannot inject frames"
-client requests "$CLIENT_IP" "$VIP" 100 4 >"$LIVE_DIR/after" || fail "the client failed"
+client requests "$CLIENT_IP" "$VIP" 100 4 11000 >"$LIVE_DIR/after" || fail "the client failed"
 kill -0 "$LB_PID" || fail "the balancer died: $(tail -20 "$LIVE_DIR/lb.log")"
 lb_stop
 cat "$LIVE_DIR/before" "$LIVE_DIR/after" >"$LIVE_DIR/results"
