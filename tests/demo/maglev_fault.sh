@@ -5,11 +5,13 @@
 # batch - among the established flows' packets after the change - and its
 # 68th, among the new flows.  The domain is `on_fault restore`: its state
 # (backends by id, connection table) comes back from the checkpoint taken
-# right after the change (or the periodic one at batch 64), so the check is
-# the one of maglev_change.sh: no established flow moves to be5, every new
-# flow goes where the final table (be1..be5) sends it - with the faulted
-# batches' packets missing and nothing else.  A reset would forget be5 and
-# the flows.  About 3 s.
+# right after the change (or the periodic one at batch 64), so every
+# established flow stays on the backend the Python Maglev (check_demo.py)
+# picks for it among be1..be4, and every new flow goes to its pick among
+# be1..be5 (check_maglev_fault.py) - with the faulted batches' packets
+# missing and nothing else; and, as in maglev_change.sh, against a
+# reference run with be1..be5 from the start.  A reset would forget be5 and
+# the flows.  About 4 s.
 . tests/dpdk/lib.sh
 MAGLEV=${MAGLEV:-build/examples/maglev}
 BE5=be5,02:00:00:00:10:05,10.10.0.5
@@ -34,6 +36,7 @@ $MAGLEV --vdev=net_pcap0,rx_pcap=$SCRATCH/full.pcap,tx_pcap=$SCRATCH/ref.pcap --
 	--backend be2,02:00:00:00:10:02,10.10.0.2 --backend be3,02:00:00:00:10:03,10.10.0.3 \
 	--backend be4,02:00:00:00:10:04,10.10.0.4 --backend $BE5 >"$SCRATCH/ref.log" 2>&1 ||
 	fail "reference run exited with $?: $(tail -5 "$SCRATCH/ref.log")"
+$PYTHON tests/demo/check_maglev_fault.py "$SCRATCH/faulted.pcap" || exit 1
 $PYTHON tests/demo/check_maglev_change.py check "$SCRATCH/faulted.pcap" "$SCRATCH/ref.pcap" \
 	02:00:00:00:10:05 || exit 1
 echo "across 2 faults (restores: $RESTORES)"
