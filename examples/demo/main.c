@@ -233,7 +233,8 @@ int main(int argc, char **argv)
 		 "  --rule RULE                a firewall rule, replaces the defaults:\n"
 		 "                             allow|deny SRC/LEN [dst DST/LEN]\n"
 		 "                             [proto tcp|udp|N] [port LO[-HI]]\n"
-		 "  --control PIPE             backend changes and faults from a pipe\n"
+		 "  --control PIPE             read add NAME,MAC,IP / remove NAME /\n"
+		 "                             fault STAGE [KIND] lines from a pipe\n"
 		 "  --bench                    Mpps isolated vs direct, batch 1..256\n"
 		 "  --bench-samples N          samples per variant and size (5000)\n",
 		 maglev_stage_usage);

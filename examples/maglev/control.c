@@ -67,34 +67,40 @@ static int fault_on_worker(pd_worker *w, void *arg)
 	return 0;
 }
 
-static int stage_index(const char *name)
+/* "fault STAGE [KIND]" in --inject-fault's syntax, so pd_inject_parse
+ * resolves the stage and the kind (and reports what is wrong). */
+static int parse_fault(const char *stage, const char *kind, fault_cmd *f)
 {
-	for (unsigned i = 0; i < pipeline->n_stages; i++)
-		if (!strcmp(pipeline->stages[i].name, name))
-			return (int)i;
-	return -1;
+	const char *names[PD_MAX_STAGES];
+	char spec[300];
+	pd_inject inj;
+
+	for (unsigned i = 0; i < pipeline->n_stages && i < PD_MAX_STAGES; i++)
+		names[i] = pipeline->stages[i].name;
+	snprintf(spec, sizeof spec, "%s:1:%s", stage, kind);
+	int s = pd_inject_parse(spec, pipeline->n_stages, names, &inj);
+	if (s < 0)
+		return -1;
+	f->stage = (unsigned)s;
+	f->kind = inj.kind;
+	return 0;
 }
 
 static void run_command(char *line)
 {
-	char arg[256], spec[300], kind[16] = "segv";
-	int rc;
+	char word[16], arg[256], kind[16] = "segv", spec[300];
+	int n = sscanf(line, "%15s %255s %15s", word, arg, kind), rc;
 
-	if (sscanf(line, "add %255s", arg) == 1 || sscanf(line, "remove %255s", arg) == 1) {
+	if (n == 2 && (!strcmp(word, "add") || !strcmp(word, "remove"))) {
 		maglev_change c;
-		snprintf(spec, sizeof spec, "%s:%s", line[0] == 'a' ? "add" : "remove", arg);
+		snprintf(spec, sizeof spec, "%s:%s", word, arg);
 		if (maglev_change_parse(spec, &c) < 0)
 			goto bad;
 		rc = pd_app_control(change_on_worker, &c);
-	} else if (sscanf(line, "fault %255s %15s", arg, kind) >= 1) {
+	} else if (n >= 2 && !strcmp(word, "fault")) {
 		fault_cmd f;
-		int s = stage_index(arg);
-		if (s < 0 || (!strcmp(kind, "segv") ? (f.kind = PD_INJECT_SEGV, 0)
-			      : !strcmp(kind, "abort") ? (f.kind = PD_INJECT_ABORT, 0)
-			      : !strcmp(kind, "assert") ? (f.kind = PD_INJECT_ASSERT, 0)
-			      : !strcmp(kind, "fpe") ? (f.kind = PD_INJECT_FPE, 0) : 1))
+		if (parse_fault(arg, kind, &f) < 0)
 			goto bad;
-		f.stage = (unsigned)s;
 		rc = pd_app_control(fault_on_worker, &f);
 	} else {
 		goto bad;

@@ -170,7 +170,8 @@ int main(int argc, char **argv)
 	pd_app_opts opts = {
 		.extra = lb_option,
 		.tick = tick,
-		.usage = "  --control PIPE             commands from a named pipe (control.h)\n"
+		.usage = "  --control PIPE             read add NAME,MAC,IP / remove NAME /\n"
+			 "                             fault STAGE [KIND] lines from a pipe\n"
 			 "  --change-at S:add:NAME,MAC,IP | S:remove:NAME\n"
 			 "                             change the backends S seconds in\n"
 			 "  --change-after N:add:NAME,MAC,IP | N:remove:NAME\n"
