@@ -171,11 +171,14 @@ backends_file() {
 # through the pipe $LIVE_DIR/control.
 # Returns once the pipeline runs.
 lb_start() {
-	local workers=$1 lcores
+	local workers=$1 lcores cpu2=1
 	shift
+	# lcore -> CPU: the main lcore (the control thread, which sleeps) shares
+	# CPU 0 with the first worker; a second worker gets CPU 1 if there is one.
+	[ "$(nproc)" -gt 1 ] || cpu2=0
 	case $workers in
-	1) lcores=0@0,1@1 ;;
-	2) lcores=0@0,1@0,2@1 ;;
+	1) lcores=0@0,1@$cpu2 ;;
+	2) lcores=0@0,1@0,2@$cpu2 ;;
 	*) fail "lb_start: 1 or 2 workers" ;;
 	esac
 	mkfifo "$LIVE_DIR/control"
