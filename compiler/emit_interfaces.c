@@ -235,7 +235,7 @@ static void emit_way_in(emit_ctx *e, const decl *d, const method *f)
 	}
 	if (f->result && !f->result_moves && buffer_of(f->result)) {
 		const char *b = ast_printf("(*result)%s", buffer_of(f->result));
-		fprintf(h, "\tif ((rc = pd_probe_write(&call, %s.data, %s.len)) < 0)\n\t\treturn rc;\n", b, b);
+		fprintf(h, "\tif ((rc = pd_probe_write(call.callee, %s.data, %s.len)) < 0)\n\t\treturn rc;\n", b, b);
 	}
 	const char *in = c_labels(&f->args_labels);
 	if (walk)

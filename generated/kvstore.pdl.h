@@ -262,7 +262,7 @@ PD_PROXY int kvstore_store_get(kvstore_store_rref rref, const pd_bytes *key, uin
 		return rc;
 	if ((rc = pd_probe_read((*key).data, (*key).len)) < 0)
 		return rc;
-	if ((rc = pd_probe_write(&call, (*result).value.data, (*result).value.len)) < 0)
+	if ((rc = pd_probe_write(call.callee, (*result).value.data, (*result).value.len)) < 0)
 		return rc;
 	if ((rc = pd_call_flow_in(&call, walk_.labels)) < 0)
 		return rc;

@@ -192,8 +192,9 @@ struct pd__obj *pd__obj_lookup(const void *p);
 
 static inline struct pd__obj *pd__obj_find(const void *p)
 {
-	if (__builtin_expect(p == pd__self.known_obj && p != NULL, 1))
-		return (struct pd__obj *)p - 1;
+	if (__builtin_expect(p == pd__self.known_obj, 1))
+		if (__builtin_expect(p != NULL, 1))
+			return (struct pd__obj *)p - 1;
 	return pd__obj_lookup(p);
 }
 

@@ -411,30 +411,26 @@ static int map_frames(void)
  * from the inner activation would free what the outer one is using.
  */
 __attribute__((cold))
-pd_catch *pd__frame_slow(const pd_call *c, int *rc)
+pd__framing pd__frame_slow(const pd_domain *caller, const pd_domain *callee)
 {
 	struct pd__thread *t = &pd__self;
 
-	if (c->caller != NULL) {
-		if (c->callee == c->caller) {
-			*rc = -PD_EBUSY;
-			return NULL;
-		}
+	if (caller != NULL) {
+		if (callee == caller)
+			return (pd__framing){ NULL, -PD_EBUSY };
 		for (const pd_catch *f = t->top; f; f = f->prev)
-			if (f->owner == c->callee) {
-				*rc = -PD_EBUSY;
-				return NULL;
-			}
+			if (f->owner == callee)
+				return (pd__framing){ NULL, -PD_EBUSY };
 	}
 	if (t->frame_end == NULL) {
-		*rc = pd_thread_init();
-		if (*rc < 0)
-			return NULL;
+		int rc = pd_thread_init();
+		if (rc < 0)
+			return (pd__framing){ NULL, rc };
 	}
 	if (t->frame_next != t->frame_end)
-		return t->frame_next;
-	*rc = -PD_ENOMEM;   /* FRAME_STACK_FRAMES nested cross-domain calls */
-	return NULL;
+		return (pd__framing){ t->frame_next, 0 };
+	/* FRAME_STACK_FRAMES nested cross-domain calls */
+	return (pd__framing){ NULL, -PD_ENOMEM };
 }
 
 void pd__install_handlers(void)

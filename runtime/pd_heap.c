@@ -761,7 +761,7 @@ int pd_probe_read(const void *p, size_t n)
 	return 0;
 }
 
-int pd_probe_write(const pd_call *call, void *p, size_t n)
+int pd_probe_write(const pd_domain *callee, void *p, size_t n)
 {
 	if (!range_ok(p, n))
 		return -PD_EINVAL;
@@ -769,8 +769,8 @@ int pd_probe_write(const pd_call *call, void *p, size_t n)
 		return 0;
 	const struct pd__obj *first = obj_containing((uintptr_t)p);
 	const struct pd__obj *last = obj_containing((uintptr_t)p + n - 1);
-	if ((first && __atomic_load_n(&first->owner, __ATOMIC_RELAXED) == call->callee) ||
-	    (last && __atomic_load_n(&last->owner, __ATOMIC_RELAXED) == call->callee))
+	if ((first && __atomic_load_n(&first->owner, __ATOMIC_RELAXED) == callee) ||
+	    (last && __atomic_load_n(&last->owner, __ATOMIC_RELAXED) == callee))
 		return -PD_EINVAL;
 	char *c = p;
 	for (size_t off = 0; off < n; off += 4096 - ((uintptr_t)(c + off) & 4095))

@@ -205,36 +205,40 @@ static int run_acl(void *arg)
  * wait), so the slot is checked once more after it, and the call uses what
  * was read before it - never a slot that something else filled meanwhile.
  */
-int pd__call_resolve_slow(pd_call *c, pd_rref r, const pd_iface *iface, unsigned method)
+static pd__target refused(int rc)
+{
+	return (pd__target){ .ops = NULL, .rc = rc };
+}
+
+pd__target pd__call_resolve_slow(pd_rref r, const pd_iface *iface, unsigned method,
+				 pd_domain *caller)
 {
 	uint64_t v = r.v;
-	pd_domain *d = c->callee;
+	pd_domain *d = pd__domains[v >> PD__DOM_SHIFT];
 	const struct pd__slot *s = &d->slots[(v >> PD__SLOT_SHIFT) & PD__SLOT_MASK];
 
 	if (__atomic_load_n(&s->key, __ATOMIC_ACQUIRE) != v)
-		return pd__rref_error(r);
+		return refused(pd__rref_error(r));
 	const pd_iface *have = s->iface;
 	const void *ops = s->ops;
 	void *self = s->self;
-	acl_call a = { .acl = s->acl, .caller = c->caller, .method = method, .arg = s->acl_arg };
+	acl_call a = { .acl = s->acl, .caller = caller, .method = method, .arg = s->acl_arg };
 	if (__atomic_load_n(&s->key, __ATOMIC_ACQUIRE) != v)
-		return pd__rref_error(r);
+		return refused(pd__rref_error(r));
 	if (iface == NULL || !pd_iface_implements(have, iface))
-		return -PD_EIFACE;
+		return refused(-PD_EIFACE);
 	if (method >= iface->n_methods)
-		return -PD_EINVAL;
+		return refused(-PD_EINVAL);
 	if (a.acl) {
 		int rc = pd__run_contained(d, run_acl, &a);
 		if (rc == -PD_EFAULT)
-			return rc;
+			return refused(rc);
 		if (rc != 0)
-			return -PD_EACCES;
+			return refused(-PD_EACCES);
 		if (__atomic_load_n(&s->key, __ATOMIC_ACQUIRE) != v)
-			return pd__rref_error(r);
+			return refused(pd__rref_error(r));
 	}
-	c->ops = ops;
-	c->self = self;
-	return 0;
+	return (pd__target){ .ops = ops, .self = self };
 }
 
 pd_domain *pd_rref_domain(pd_rref r)
