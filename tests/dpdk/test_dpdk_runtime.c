@@ -1,6 +1,6 @@
 /*
  * test_dpdk_runtime.c - CUnit tests of runtime/dpdk that need the EAL but no
- * port: the --inject-fault parser, the batch kind returning its mbufs, and
+ * NIC (one in-process ring port at most): the --inject-fault parser, the batch kind returning its mbufs, and
  * what happens to a batch in flight when a stage faults - through a proxy
  * that arms its own frame and through a scheduler-style frame
  * (PD_CATCH_ARM), which is what the worker loop relies on; and injected
