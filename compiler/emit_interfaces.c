@@ -351,10 +351,14 @@ static void emit_way_out(emit_ctx *e, const method *f)
 		if (f->result && !f->result_moves)
 			emit_walk_value(e, h, WALK_LABELS, f->result, "result_", "&back_", "_", 1);
 	}
+	/* An error is an answer too: the callee's label goes back with it, the
+	 * result's labels only with a result. */
 	const char *out = c_labels(&f->result_labels);
 	if (walk)
 		out = f->result_labels.n ? ast_printf("%s | back_.labels", out) : "back_.labels";
-	fprintf(h, "\tif (rc >= 0)\n\t\trc = pd_call_flow_out(&call, %s);\n", out);
+	if (walk || f->result_labels.n)
+		out = ast_printf("rc >= 0 ? %s : PD_LABELS_BOTTOM", out);
+	fprintf(h, "\trc = pd_call_flow_out(&call, rc, %s);\n", out);
 	if (f->result && f->result_moves) {
 		if (walked_move(f->result))
 			fprintf(h, "\tif (rc >= 0 && out_ != NULL) {\n\t\tback_.to = call.caller;\n"

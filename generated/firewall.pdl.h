@@ -189,8 +189,7 @@ PD_PROXY int firewall_filter_add_rule(firewall_filter_rref rref, const firewall_
 	memset(&result_, 0, sizeof(result_));
 	rc = PD_CALL_VIA(&call, ops->add_rule)(call.self, r, &result_);
 	pd_call_leave(&call);
-	if (rc >= 0)
-		rc = pd_call_flow_out(&call, PD_LABELS_BOTTOM);
+	rc = pd_call_flow_out(&call, rc, PD_LABELS_BOTTOM);
 	if (rc < 0) {
 		pd_wipe(&result_, sizeof(result_));
 		return rc;
@@ -216,8 +215,7 @@ PD_PROXY int firewall_filter_rule_count(firewall_filter_rref rref, uint64_t *res
 	memset(&result_, 0, sizeof(result_));
 	rc = PD_CALL_VIA(&call, ops->rule_count)(call.self, &result_);
 	pd_call_leave(&call);
-	if (rc >= 0)
-		rc = pd_call_flow_out(&call, PD_LABELS_BOTTOM);
+	rc = pd_call_flow_out(&call, rc, PD_LABELS_BOTTOM);
 	if (rc < 0) {
 		pd_wipe(&result_, sizeof(result_));
 		return rc;

@@ -240,8 +240,7 @@ PD_PROXY int kvstore_store_put(kvstore_store_rref rref, const pd_bytes *key, con
 		return rc;
 	rc = PD_CALL_VIA(&call, ops->put)(call.self, key, value);
 	pd_call_leave(&call);
-	if (rc >= 0)
-		rc = pd_call_flow_out(&call, PD_LABELS_BOTTOM);
+	rc = pd_call_flow_out(&call, rc, PD_LABELS_BOTTOM);
 	if (rc < 0)
 		return rc;
 	return rc;
@@ -276,8 +275,7 @@ PD_PROXY int kvstore_store_get(kvstore_store_rref rref, const pd_bytes *key, uin
 	pd_walk back_;
 	pd_walk_init(&back_, call.callee);
 	pd_walk_label(&back_, &kvstore_tenants_lattice, result_.label);
-	if (rc >= 0)
-		rc = pd_call_flow_out(&call, back_.labels);
+	rc = pd_call_flow_out(&call, rc, rc >= 0 ? back_.labels : PD_LABELS_BOTTOM);
 	if (rc < 0) {
 		if ((*result).value.data)
 			memset((*result).value.data, 0, (*result).value.len);
@@ -305,8 +303,7 @@ PD_PROXY int kvstore_store_count(kvstore_store_rref rref, uint64_t *result)
 	memset(&result_, 0, sizeof(result_));
 	rc = PD_CALL_VIA(&call, ops->count)(call.self, &result_);
 	pd_call_leave(&call);
-	if (rc >= 0)
-		rc = pd_call_flow_out(&call, PD_LABELS_BOTTOM);
+	rc = pd_call_flow_out(&call, rc, PD_LABELS_BOTTOM);
 	if (rc < 0) {
 		pd_wipe(&result_, sizeof(result_));
 		return rc;
@@ -341,8 +338,7 @@ PD_PROXY int kvstore_store_append(kvstore_store_rref rref, kvstore_buffer **b)
 	*b = NULL;
 	rc = PD_CALL_VIA(&call, ops->append)(call.self, b_moved);
 	pd_call_leave(&call);
-	if (rc >= 0)
-		rc = pd_call_flow_out(&call, PD_LABELS_BOTTOM);
+	rc = pd_call_flow_out(&call, rc, PD_LABELS_BOTTOM);
 	if (rc < 0)
 		return rc;
 	return rc;
@@ -405,8 +401,7 @@ PD_PROXY int kvstore_audit_record(kvstore_audit_rref rref, uint64_t entries)
 		return rc;
 	rc = PD_CALL_VIA(&call, ops->record)(call.self, entries);
 	pd_call_leave(&call);
-	if (rc >= 0)
-		rc = pd_call_flow_out(&call, PD_LABELS_BOTTOM);
+	rc = pd_call_flow_out(&call, rc, PD_LABELS_BOTTOM);
 	if (rc < 0)
 		return rc;
 	return rc;
@@ -469,8 +464,7 @@ PD_PROXY int kvstore_client_run(kvstore_client_rref rref)
 		return rc;
 	rc = PD_CALL_VIA(&call, ops->run)(call.self);
 	pd_call_leave(&call);
-	if (rc >= 0)
-		rc = pd_call_flow_out(&call, PD_LABELS_BOTTOM);
+	rc = pd_call_flow_out(&call, rc, PD_LABELS_BOTTOM);
 	if (rc < 0)
 		return rc;
 	return rc;

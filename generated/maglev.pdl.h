@@ -306,8 +306,7 @@ PD_PROXY int maglev_balancer_add_backend(maglev_balancer_rref rref, const maglev
 	memset(&result_, 0, sizeof(result_));
 	rc = PD_CALL_VIA(&call, ops->add_backend)(call.self, b, &result_);
 	pd_call_leave(&call);
-	if (rc >= 0)
-		rc = pd_call_flow_out(&call, PD_LABELS_BOTTOM);
+	rc = pd_call_flow_out(&call, rc, PD_LABELS_BOTTOM);
 	if (rc < 0) {
 		pd_wipe(&result_, sizeof(result_));
 		return rc;
@@ -337,8 +336,7 @@ PD_PROXY int maglev_balancer_remove_backend(maglev_balancer_rref rref, const pd_
 		return rc;
 	rc = PD_CALL_VIA(&call, ops->remove_backend)(call.self, name);
 	pd_call_leave(&call);
-	if (rc >= 0)
-		rc = pd_call_flow_out(&call, PD_LABELS_BOTTOM);
+	rc = pd_call_flow_out(&call, rc, PD_LABELS_BOTTOM);
 	if (rc < 0)
 		return rc;
 	return rc;
@@ -365,8 +363,7 @@ PD_PROXY int maglev_balancer_backend_for(maglev_balancer_rref rref, const maglev
 	memset(&result_, 0, sizeof(result_));
 	rc = PD_CALL_VIA(&call, ops->backend_for)(call.self, k, &result_);
 	pd_call_leave(&call);
-	if (rc >= 0)
-		rc = pd_call_flow_out(&call, PD_LABELS_BOTTOM);
+	rc = pd_call_flow_out(&call, rc, PD_LABELS_BOTTOM);
 	if (rc < 0) {
 		pd_wipe(&result_, sizeof(result_));
 		return rc;

@@ -113,8 +113,7 @@ PD_PROXY int nullfilter_filter_stats(nullfilter_filter_rref rref, nullfilter_cou
 	memset(&result_, 0, sizeof(result_));
 	rc = PD_CALL_VIA(&call, ops->stats)(call.self, &result_);
 	pd_call_leave(&call);
-	if (rc >= 0)
-		rc = pd_call_flow_out(&call, PD_LABELS_BOTTOM);
+	rc = pd_call_flow_out(&call, rc, PD_LABELS_BOTTOM);
 	if (rc < 0) {
 		pd_wipe(&result_, sizeof(result_));
 		return rc;

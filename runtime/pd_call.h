@@ -48,8 +48,7 @@
  *		// -PD_EFAULT when the callee faulted (it has been recovered by then)
  *		rc = PD_CALL_VIA(&call, ops->process)(call.self, b_moved, n, result);
  *		pd_call_leave(&call);
- *		if (rc >= 0)
- *			rc = pd_call_flow_out(&call, PD_LABELS_BOTTOM);   // the result's labels
+ *		rc = pd_call_flow_out(&call, rc, PD_LABELS_BOTTOM);   // the result's labels
  *		if (rc < 0)
  *			memset(result, 0, sizeof(*result));   // a result not delivered is wiped
  *		return rc;
@@ -71,7 +70,8 @@
  * pd_call_flow_in gets the arguments' labels: pdlc packs the declared ones
  * (`u64 n @secret`, and `@label` fields of the types passed) and ORs in the
  * run-time label of every labeled<T> the arguments hold, at any depth;
- * pd_call_flow_out the result's, likewise.
+ * pd_call_flow_out the result's, likewise (bottom when the callee failed:
+ * its error code still carries the callee's own label).
  *
  * PD_CALL_VIA(&call, ops->m) is an expression of the same function type as
  * ops->m; it is called with exactly the implementation's arguments.
@@ -200,19 +200,22 @@ int pd_call_flow_in(pd_call *c, pd_labels args)
 }
 
 /*
- * On the way out: the caller comes to hold the callee's label (read now:
- * the callee may have risen during the call) and RESULT, the result's own
- * labels.  -PD_ELABEL when that would lift a calling domain above its
- * clearance: the proxy then withholds the result.  Trusted code outside any
- * domain has no clearance; its thread label just rises.
+ * On the way out, whatever the callee returned: the caller comes to hold
+ * the callee's label (read now: the callee may have risen during the call)
+ * and RESULT, the result's own labels.  An error code is an answer too, so
+ * it is no exception.  Returns rc, or -PD_ELABEL when that would lift a
+ * calling domain above its clearance: the proxy then withholds the result
+ * - and the callee's error code with it.  Trusted code outside any domain
+ * has no clearance; its thread label just rises.
  */
 static inline __attribute__((always_inline))
-int pd_call_flow_out(pd_call *c, pd_labels result)
+int pd_call_flow_out(pd_call *c, int rc, pd_labels result)
 {
 	pd_labels out = c->callee->label | result;
 	if (__builtin_expect(out == 0 || (out & ~*pd__caller_labels(c)) == 0, 1))
-		return 0;
-	return pd__flow_out_raise(c->caller, out);
+		return rc;
+	int raised = pd__flow_out_raise(c->caller, out);
+	return raised < 0 ? raised : rc;
 }
 
 /*

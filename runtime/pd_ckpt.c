@@ -330,6 +330,15 @@ int pd_ckpt_reader_init(pd_ckpt_reader *r, const void *image, size_t len, uint64
 	return read_labels(r);
 }
 
+int pd_ckpt_image_labels(const void *image, size_t len, pd_labels *out)
+{
+	pd_ckpt_reader r;
+	uint64_t fp = image && len >= PD_CKPT_HEADER_SIZE ? load64((const uint8_t *)image + HDR_FINGERPRINT) : 0;
+	int rc = pd_ckpt_reader_init(&r, image, len, fp, NULL);
+	*out = rc == 0 ? r.labels : PD_LABELS_INVALID;
+	return rc < 0 ? -PD_ECORRUPT : 0;
+}
+
 static void free_table(pd_ckpt_reader *r)
 {
 	pd_free(r->objs);

@@ -310,6 +310,13 @@ int pd_ckpt_reader_init(pd_ckpt_reader *r, const void *image, size_t len, uint64
                         const pd_ckpt_limits *limits);
 
 /*
+ * The labels an image carries (its label section), for any schema: what
+ * whoever reads the image learns.  Validates the header as the reader does,
+ * whatever the fingerprint.  0, or -PD_ECORRUPT and *out PD_LABELS_INVALID.
+ */
+int pd_ckpt_image_labels(const void *image, size_t len, pd_labels *out);
+
+/*
  * Ends a load: checks the payload was consumed exactly, raises the current
  * domain's label (the thread's, outside any) to the labels the image
  * carries - restored data comes back with its labels - and drops the

@@ -74,6 +74,11 @@ struct pd_domain {
 	pd_labels label;
 	pd_labels clearance_mask;          /* the bits label may have */
 	/* Everything below is private to libpd's .c files. */
+	/* What a client learns when it finds a handle of this record revoked,
+	 * stale or dead: the labels of whoever caused that (a revoker, a
+	 * manager, the domain's own fault).  Only rises, and outlives the
+	 * incarnations of the record: an old handle still learns it. */
+	pd_labels event_labels;
 	pd_domain_spec spec;
 	uint32_t id;
 	uint32_t state;                    /* enum pd_domain_state */
@@ -89,6 +94,10 @@ struct pd_domain {
 	uint64_t incarnation;              /* bumped by every pd_domain_create */
 	pd_domain *manager;
 	uint64_t manager_incarnation;
+	/* What its creation carried in - the creator's labels (init's argument
+	 * is the creator's data) and those of every manager that recovered it
+	 * by hand: with the spec's initial labels, where it starts again. */
+	pd_labels born_labels;
 	/* The sinks it may write (spec.sinks and pd_sink_allow). */
 	const pd_sink *sinks[PD_MAX_SINKS];
 	uint32_t n_sinks;
@@ -96,6 +105,7 @@ struct pd_domain {
 	 * faults) and counters, all under pd__table_lock.  pd_domain.c only. */
 	void *ckpt_image;
 	size_t ckpt_len;
+	pd_labels ckpt_labels;             /* what the image carries (its label section) */
 	uint64_t checkpoints, restores, restore_errors;
 };
 

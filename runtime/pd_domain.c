@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pd_ckpt.h"
 #include "pd_internal.h"
 #include "pd_lattice.h"
 
@@ -85,8 +86,12 @@ int pd__run_in(pd_domain *d, int (*fn)(void *), void *arg)
 int pd__run_contained(pd_domain *d, int (*fn)(void *), void *arg)
 {
 	int rc = pd__run_in(d, fn, arg);
-	if (rc == -PD_EFAULT)
+	if (rc == -PD_EFAULT) {
+		int seen = pd__fault_seen(d);   /* before recovery resets its label */
 		pd__recover(d);
+		if (seen < 0)
+			rc = -PD_ELABEL;
+	}
 	return rc;
 }
 
@@ -95,14 +100,20 @@ static int normalise_init_rc(int rc)
 	return rc < 0 ? rc : -PD_EINVAL;
 }
 
-/* The labels and the sinks a spec gives a new (or recovering) domain. */
+/*
+ * The labels a spec gives a new domain: what its state holds by
+ * declaration, joined with what its creator holds - init runs on the
+ * creator's argument.  -PD_ELABEL when that is above its clearance.
+ */
 static int set_flow(pd_domain *d, const pd_domain_spec *spec)
 {
-	pd_labels initial = pd__domain_initial(spec);
+	pd_labels born = pd_labels_current();
+	pd_labels initial = pd_labels_join(pd__domain_initial(spec), born);
 	pd_labels mask = pd__clearance_mask(spec);
 	if ((initial & PD_LABELS_INVALID) || (initial & ~mask) != 0)
 		return -PD_ELABEL;
 	d->label = initial;
+	d->born_labels = born;
 	d->clearance_mask = mask;
 	return 0;
 }
@@ -172,7 +183,8 @@ int pd_domain_create(const pd_domain_spec *spec, pd_domain **out)
 		pthread_mutex_unlock(&pd__table_lock);
 		pd__heap_sweep(d, 1);
 		d->state = PD_DOMAIN_FREE;
-		return normalise_init_rc(rc);
+		/* why init failed is the new domain's answer to its creator */
+		return pd__observed(__atomic_load_n(&d->label, __ATOMIC_RELAXED), normalise_init_rc(rc));
 	}
 	*out = d;
 	return 0;
@@ -206,6 +218,8 @@ int pd_domain_destroy(pd_domain *d)
 		return -PD_EBUSY;
 	pthread_mutex_lock(&pd__table_lock);
 	kill_slots(d, 0);
+	/* its clients will find it gone: the manager's decision, which they learn */
+	d->event_labels = pd_labels_join(d->event_labels, pd_labels_current());
 	pthread_mutex_unlock(&pd__table_lock);
 	pd__heap_sweep(d, 1);
 	pthread_mutex_lock(&pd__table_lock);
@@ -282,7 +296,7 @@ static int save_inside(void *arg)
 {
 	state_io *io = arg;
 	int rc = io->d->spec.save_state(domain_state(io->d), &io->image, &io->len);
-	if (rc == 0 && (rc = pd_move(io->image, NULL)) < 0)
+	if (rc == 0 && (rc = pd__give_to_nobody(io->image)) < 0)
 		pd_free(io->image);
 	return rc;
 }
@@ -294,12 +308,13 @@ static int load_inside(void *arg)
 }
 
 /* Keeps image as d's last checkpoint; frees the previous one. */
-static void keep_image(pd_domain *d, void *image, size_t len)
+static void keep_image(pd_domain *d, void *image, size_t len, pd_labels labels)
 {
 	pthread_mutex_lock(&pd__table_lock);
 	void *old = d->ckpt_image;
 	d->ckpt_image = image;
 	d->ckpt_len = len;
+	d->ckpt_labels = labels;
 	pthread_mutex_unlock(&pd__table_lock);
 	pd_free(old);
 }
@@ -314,10 +329,17 @@ int pd_domain_checkpoint(pd_domain *d)
 	if (active_here(d))
 		return -PD_EBUSY;
 	state_io io = { .d = d };
-	rc = pd__run_in(d, save_inside, &io);
-	if (rc < 0)
+	/* A save that faults is the domain's fault (its state is what the
+	 * walk tripped on): contained and recovered like any other. */
+	rc = pd__run_contained(d, save_inside, &io);
+	if (rc == -PD_EFAULT || rc == -PD_ELABEL)
 		return rc;
-	keep_image(d, io.image, io.len);
+	/* Whether it saved depends on what the state holds: the manager
+	 * learns that much (the image's labels it learns when it reads it). */
+	if (rc < 0)
+		return pd__observed(__atomic_load_n(&d->label, __ATOMIC_RELAXED), rc);
+	/* (a save calls no other domain: the labels it ran with are d's now) */
+	keep_image(d, io.image, io.len, __atomic_load_n(&d->label, __ATOMIC_RELAXED));
 	pthread_mutex_lock(&pd__table_lock);
 	d->checkpoints++;
 	pthread_mutex_unlock(&pd__table_lock);
@@ -329,11 +351,18 @@ int pd_domain_checkpoint_image(const pd_domain *d, const void **image, size_t *l
 	int rc = manageable(d);
 	if (rc < 0)
 		return rc;
+	if (image == NULL || len == NULL)
+		return -PD_EINVAL;
 	pthread_mutex_lock(&pd__table_lock);
-	*image = d->ckpt_image;
-	*len = d->ckpt_image ? d->ckpt_len : 0;
+	const void *have = d->ckpt_image;
+	size_t have_len = have ? d->ckpt_len : 0;
+	pd_labels carried = have ? d->ckpt_labels : 0;
 	pthread_mutex_unlock(&pd__table_lock);
-	return 0;
+	/* Reading the state is learning what it holds. */
+	rc = pd__observed(carried, 0);
+	*image = rc == 0 ? have : NULL;
+	*len = rc == 0 ? have_len : 0;
+	return rc;
 }
 
 int pd_domain_set_checkpoint_image(pd_domain *d, const void *image, size_t len)
@@ -343,6 +372,11 @@ int pd_domain_set_checkpoint_image(pd_domain *d, const void *image, size_t len)
 		return rc;
 	if (image == NULL || len == 0)
 		return -PD_EINVAL;
+	/* Refused now, not at the fault that needs it: an image whose header or
+	 * labels do not read (its schema is checked when it loads). */
+	pd_labels carried;
+	if ((rc = pd_ckpt_image_labels(image, len, &carried)) < 0)
+		return rc;
 	pd_domain *saved = pd__self.current;
 	pd__self.current = NULL;              /* the copy belongs to nobody */
 	void *copy = pd_alloc(len, NULL);
@@ -350,7 +384,7 @@ int pd_domain_set_checkpoint_image(pd_domain *d, const void *image, size_t len)
 	if (copy == NULL)
 		return -PD_ENOMEM;
 	memcpy(copy, image, len);
-	keep_image(d, copy, len);
+	keep_image(d, copy, len, carried);
 	return 0;
 }
 
@@ -403,8 +437,9 @@ int pd__recover(pd_domain *d)
 
 	pd__heap_sweep(d, 0);
 	/* What it held is gone with its objects: it starts again from what its
-	 * declaration says its state holds (a restore then adds the image's). */
-	d->label = pd__domain_initial(&d->spec);
+	 * declaration says its state holds and what it was born with (a
+	 * restore then adds the image's). */
+	d->label = pd_labels_join(pd__domain_initial(&d->spec), d->born_labels);
 
 	int (*fn)(void *) = d->spec.init;
 	if (d->spec.policy == PD_RECOVER_RESTORE && d->spec.restore)
@@ -438,5 +473,16 @@ int pd_domain_recover(pd_domain *d)
 		return rc;
 	if (active_here(d))
 		return -PD_EBUSY;
+	/* Its fresh state says it was reset, when the manager chose: whoever
+	 * reads that state or finds old handles stale learns the manager's
+	 * labels (refused when the domain may not hold them). */
+	pd_labels by = pd_labels_current();
+	pd_labels born = pd_labels_join(d->born_labels, by);
+	if ((born & PD_LABELS_INVALID) || (born & ~d->clearance_mask) != 0)
+		return -PD_ELABEL;
+	pthread_mutex_lock(&pd__table_lock);
+	d->born_labels = born;
+	d->event_labels = pd_labels_join(d->event_labels, by);
+	pthread_mutex_unlock(&pd__table_lock);
 	return pd__recover(d);
 }

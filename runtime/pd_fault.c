@@ -551,6 +551,10 @@ int pd__catch_landed(pd_catch *c)
 	t->current = c->owner;
 	t->top = c;
 	pd__count_fault(c->faulted);
+	/* The owner learns that the domain faulted.  When it may not hold what
+	 * the domain held, it still lands here (there is no result to withhold
+	 * on this path); docs/ifc.md lists this one bit. */
+	(void)pd__fault_seen(c->faulted);
 	pd__recover(c->faulted);
 	return 1;
 }
@@ -569,6 +573,7 @@ int pd__call_unwound(pd_call *c)
 	t->top = c->framed;
 	t->frame_next = c->framed + 1;
 	pd__count_fault(c->framed->faulted);
+	(void)pd__fault_seen(c->framed->faulted);   /* (as in pd__catch_landed) */
 	pd__recover(c->framed->faulted);
 	return 0;
 }
@@ -583,6 +588,9 @@ int pd__guarded_unwound(pd_catch *frame)
 	t->top = frame;
 	t->frame_next = frame + 1;
 	pd__count_fault(frame->faulted);
+	/* The caller learns that the callee faulted, as it would learn a result:
+	 * it holds what the callee held, or gets -PD_ELABEL like a withheld one. */
+	int seen = pd__fault_seen(frame->faulted);
 	pd__recover(frame->faulted);
-	return -PD_EFAULT;
+	return seen < 0 ? -PD_ELABEL : -PD_EFAULT;
 }

@@ -662,20 +662,36 @@ int pd_free(void *obj)
 	return obj == NULL ? 0 : pd__free_object(obj, 0);
 }
 
-int pd_move(void *obj, pd_domain *to)
+static int give(void *obj, pd_domain *to)
 {
 	struct pd__obj *h = live_obj(obj);
 	if (h == NULL || (to && (!pd__is_record(to) || to->state == PD_DOMAIN_FREE)))
 		return -PD_EINVAL;
 	/* A domain gives objects to another only through a proxy's typed
 	 * move, which checks labels and moves what the object owns; handing
-	 * one to the outside (an image for its keeper) is all it may do here. */
+	 * one to the outside is all it may do here. */
 	if (pd__self.current != NULL && to != NULL && to != pd__self.current)
 		return -PD_EACCES;
 	if (__atomic_load_n(&h->owner, __ATOMIC_RELAXED) != pd__self.current)
 		return -PD_ENOTOWNER;
 	__atomic_store_n(&h->owner, to, __ATOMIC_RELAXED);
 	return 0;
+}
+
+int pd_move(void *obj, pd_domain *to)
+{
+	int rc = give(obj, to);
+	/* What a domain hands the outside carries what the domain holds: the
+	 * trusted code on this thread comes to hold it, as from a result. */
+	pd_domain *d = pd__self.current;
+	if (rc == 0 && to == NULL && d != NULL)
+		pd__self.label = pd_labels_join(pd__self.label, __atomic_load_n(&d->label, __ATOMIC_RELAXED));
+	return rc;
+}
+
+int pd__give_to_nobody(void *obj)
+{
+	return give(obj, NULL);
 }
 
 /* ---- walks over values (pd_call.h) ------------------------------------ */

@@ -55,7 +55,8 @@ int pd__rref_error(pd_rref r);
 int pd__may_manage(const pd_domain *d);
 
 /* Runs fn(arg) inside d under a catch frame; a fault recovers d and gives
- * -PD_EFAULT.  For code of d's that others trigger (access hooks). */
+ * -PD_EFAULT (-PD_ELABEL when the code running now may not learn what d
+ * held: pd__fault_seen).  For code of d's that others trigger (access hooks). */
 int pd__run_contained(pd_domain *d, int (*fn)(void *), void *arg);
 
 /* pd_label.c: the labels a spec starts a domain at, the bits its clearance
@@ -65,5 +66,23 @@ pd_labels pd__domain_initial(const pd_domain_spec *spec);
 pd_labels pd__clearance_mask(const pd_domain_spec *spec);
 int pd__labels_raise_current(pd_labels v);
 int pd__sink_grant(pd_domain *d, const pd_sink *s);
+
+/*
+ * Effects other code observes carry labels too.  pd__event: d's clients
+ * will find its handles revoked, stale or dead because of code holding BY
+ * (d->event_labels; takes pd__table_lock).  pd__fault_seen: the code
+ * running now, where d's fault landed, learns that d faulted - what d
+ * held (call it before recovery resets d's label); 0 or -PD_ELABEL when
+ * it may not hold that.  pd__observed: rc, after the code running now
+ * came to hold V, or -PD_ELABEL when it may not (then nothing is raised).
+ */
+void pd__event(pd_domain *d, pd_labels by);
+int pd__fault_seen(pd_domain *faulted);
+int pd__observed(pd_labels v, int rc);
+
+/* pd_heap.c: gives obj of the current domain to nobody, without the label
+ * pd_move(obj, NULL) gives the outside (a checkpoint image: whoever reads
+ * it learns the labels it carries, pd_domain_checkpoint_image). */
+int pd__give_to_nobody(void *obj);
 
 #endif

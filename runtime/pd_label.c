@@ -172,6 +172,27 @@ int pd__labels_raise_current(pd_labels v)
 	return d ? pd__flow_in_raise(d, v) : pd__flow_out_raise(NULL, v);
 }
 
+void pd__event(pd_domain *d, pd_labels by)
+{
+	pthread_mutex_lock(&pd__table_lock);
+	d->event_labels = pd_labels_join(d->event_labels, by);
+	pthread_mutex_unlock(&pd__table_lock);
+}
+
+int pd__fault_seen(pd_domain *faulted)
+{
+	pd_labels held = __atomic_load_n(&faulted->label, __ATOMIC_RELAXED);
+	pd__event(faulted, held);
+	return pd__labels_raise_current(held);
+}
+
+int pd__observed(pd_labels v, int rc)
+{
+	if (v == 0)
+		return rc;
+	return pd__labels_raise_current(v) < 0 ? -PD_ELABEL : rc;
+}
+
 pd_labels pd__domain_initial(const pd_domain_spec *spec)
 {
 	pd_labels v = 0;

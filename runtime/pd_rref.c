@@ -126,6 +126,8 @@ int pd_revoke(pd_rref r)
 		s->state = PD__SLOT_REVOKED;
 		s->ops = NULL;
 		s->self = NULL;
+		/* clients will find out, and learn what the revoker held */
+		d->event_labels = pd_labels_join(d->event_labels, pd_labels_current());
 	}
 	pthread_mutex_unlock(&pd__table_lock);
 	return rc;
@@ -146,18 +148,22 @@ int pd__rref_error(pd_rref r)
 	pd_domain *d = pd__domains[v >> PD__DOM_SHIFT];
 	if (!pd__is_record(d))
 		return -PD_EINVAL;
+	/* A handle that once worked and no longer does says something happened
+	 * to its domain; the code that finds out learns the labels of whoever
+	 * made it happen (pd__event). */
+	pd_labels why = __atomic_load_n(&d->event_labels, __ATOMIC_RELAXED);
 	if (__atomic_load_n(&d->state, __ATOMIC_ACQUIRE) == PD_DOMAIN_FREE)
-		return -PD_ESTALE;
+		return pd__observed(why, -PD_ESTALE);
 	const struct pd__slot *s = &d->slots[(v >> PD__SLOT_SHIFT) & PD__SLOT_MASK];
 	if (s->gen == 0)
 		return -PD_EINVAL;  /* this slot was never exported by any incarnation */
 	if (s->gen != (uint32_t)v || s->state == PD__SLOT_UNUSED)
-		return -PD_ESTALE;
+		return pd__observed(why, -PD_ESTALE);
 	if (s->state == PD__SLOT_REVOKED)
-		return -PD_EREVOKED;
+		return pd__observed(why, -PD_EREVOKED);
 	if (d->state == PD_DOMAIN_DEAD || d->state == PD_DOMAIN_RECOVERING)
-		return -PD_EDEAD;
-	return -PD_ESTALE;
+		return pd__observed(why, -PD_EDEAD);
+	return pd__observed(why, -PD_ESTALE);
 }
 
 int pd_rref_check(pd_rref r)
@@ -230,11 +236,17 @@ pd__target pd__call_resolve_slow(pd_rref r, const pd_iface *iface, unsigned meth
 	if (method >= iface->n_methods)
 		return refused(-PD_EINVAL);
 	if (a.acl) {
+		/* The hook learns who calls which method, so the exporter holds
+		 * the caller's labels before it runs; its refusal is the
+		 * exporter's answer, so the caller then holds the exporter's. */
+		if (pd__flow_in_raise(d, pd_labels_current()) < 0)
+			return refused(-PD_ELABEL);
 		int rc = pd__run_contained(d, run_acl, &a);
-		if (rc == -PD_EFAULT)
+		if (rc == -PD_EFAULT || rc == -PD_ELABEL)
 			return refused(rc);
 		if (rc != 0)
-			return refused(-PD_EACCES);
+			return refused(pd__observed(__atomic_load_n(&d->label, __ATOMIC_RELAXED),
+						    -PD_EACCES));
 		if (__atomic_load_n(&s->key, __ATOMIC_ACQUIRE) != v)
 			return refused(pd__rref_error(r));
 	}

@@ -86,8 +86,7 @@ PD_PROXY int std_stage_process(std_stage_rref rref, pd_batch **b, pd_batch **res
 	pd_batch *out_ = NULL;
 	rc = PD_CALL_VIA(&call, ops->process)(call.self, b_moved, &out_);
 	pd_call_leave(&call);
-	if (rc >= 0)
-		rc = pd_call_flow_out(&call, PD_LABELS_BOTTOM);
+	rc = pd_call_flow_out(&call, rc, PD_LABELS_BOTTOM);
 	if (rc >= 0)
 		rc = pd_move_out(&call, out_);
 	if (rc < 0)

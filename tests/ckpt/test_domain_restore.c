@@ -152,6 +152,9 @@ static void test_a_restore_that_fails_leaves_the_fresh_state_and_is_counted(void
 	uint8_t *bad = malloc(len);
 	memcpy(bad, image, len);
 	bad[len - 1] ^= 0xff;                          /* the checksum no longer matches */
+	CU_ASSERT_EQUAL(pd_domain_set_checkpoint_image(d, bad, len), -PD_ECORRUPT);   /* refused now */
+	bad[len - 1] ^= 0xff;
+	bad[8] ^= 0xff;                                /* whole, but of another schema */
 	CU_ASSERT_EQUAL(pd_domain_set_checkpoint_image(d, bad, len), 0);
 	free(bad);
 	CU_ASSERT_EQUAL(graph_chain_api_crash(r), -PD_EFAULT);
