@@ -48,11 +48,12 @@ static void header_prologue(emit_ctx *e)
 	fputs("#include \"pd.h\"\n#include \"pd_data.h\"\n#include \"pd_lattice.h\"\n#include \"pd_wiring.h\"\n#include \"pd_ckpt.h\"\n", h);
 	for (import *imp = e->mod->imports; imp; imp = imp->next)
 		fprintf(h, "#include \"%s.h\"\n", imp->path);
-	fputs("\n", h);
+	fputs("\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n", h);
 }
 
 static void header_epilogue(emit_ctx *e)
 {
+	fputs("#ifdef __cplusplus\n}\n#endif\n\n", e->h);
 	fputs("#endif /* ", e->h);
 	guard_name(e->h, e->mod);
 	fputs(" */\n", e->h);

@@ -21,6 +21,10 @@
 #include "pd_ckpt.h"
 #include "std/packet.pdl.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct firewall_rule firewall_rule;
 typedef struct firewall_trie_node firewall_trie_node;
 typedef struct firewall_ruleset firewall_ruleset;
@@ -129,7 +133,7 @@ PD_PROXY int firewall_filter_add_rule(pd_rref rref, const firewall_rule *r, uint
 	int rc = pd_call_enter(&call, rref, FIREWALL_FILTER_ADD_RULE);
 	if (rc < 0)
 		return rc;
-	const firewall_filter_ops *ops = call.ops;
+	const firewall_filter_ops *ops = (const firewall_filter_ops *)call.ops;
 	rc = pd_call_flow_in(&call, NULL, 0);
 	if (rc < 0) {
 		pd_call_leave(&call);
@@ -148,7 +152,7 @@ PD_PROXY int firewall_filter_rule_count(pd_rref rref, uint64_t *result)
 	int rc = pd_call_enter(&call, rref, FIREWALL_FILTER_RULE_COUNT);
 	if (rc < 0)
 		return rc;
-	const firewall_filter_ops *ops = call.ops;
+	const firewall_filter_ops *ops = (const firewall_filter_ops *)call.ops;
 	rc = pd_call_flow_in(&call, NULL, 0);
 	if (rc < 0) {
 		pd_call_leave(&call);
@@ -172,5 +176,9 @@ static inline int firewall_filter_export(const firewall_filter_ops *ops, void *s
  * the filter object first. */
 int firewall_firewall_init(void *arg);
 extern const pd_domain_spec firewall_firewall_domain;
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* PDL_FIREWALL_H */

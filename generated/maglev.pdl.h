@@ -21,6 +21,10 @@
 #include "pd_ckpt.h"
 #include "std/packet.pdl.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct maglev_backend_desc maglev_backend_desc;
 typedef struct maglev_flow_key maglev_flow_key;
 typedef struct maglev_lb_state maglev_lb_state;
@@ -136,7 +140,7 @@ PD_PROXY int maglev_balancer_add_backend(pd_rref rref, const maglev_backend_desc
 	int rc = pd_call_enter(&call, rref, MAGLEV_BALANCER_ADD_BACKEND);
 	if (rc < 0)
 		return rc;
-	const maglev_balancer_ops *ops = call.ops;
+	const maglev_balancer_ops *ops = (const maglev_balancer_ops *)call.ops;
 	rc = pd_call_flow_in(&call, NULL, 0);
 	if (rc < 0) {
 		pd_call_leave(&call);
@@ -155,7 +159,7 @@ PD_PROXY int maglev_balancer_remove_backend(pd_rref rref, const pd_bytes *name)
 	int rc = pd_call_enter(&call, rref, MAGLEV_BALANCER_REMOVE_BACKEND);
 	if (rc < 0)
 		return rc;
-	const maglev_balancer_ops *ops = call.ops;
+	const maglev_balancer_ops *ops = (const maglev_balancer_ops *)call.ops;
 	rc = pd_call_flow_in(&call, NULL, 0);
 	if (rc < 0) {
 		pd_call_leave(&call);
@@ -174,7 +178,7 @@ PD_PROXY int maglev_balancer_backend_for(pd_rref rref, const maglev_flow_key *k,
 	int rc = pd_call_enter(&call, rref, MAGLEV_BALANCER_BACKEND_FOR);
 	if (rc < 0)
 		return rc;
-	const maglev_balancer_ops *ops = call.ops;
+	const maglev_balancer_ops *ops = (const maglev_balancer_ops *)call.ops;
 	rc = pd_call_flow_in(&call, NULL, 0);
 	if (rc < 0) {
 		pd_call_leave(&call);
@@ -198,5 +202,9 @@ static inline int maglev_balancer_export(const maglev_balancer_ops *ops, void *s
  * the balancer object first. */
 int maglev_maglev_init(void *arg);
 extern const pd_domain_spec maglev_maglev_domain;
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* PDL_MAGLEV_H */

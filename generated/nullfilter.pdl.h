@@ -21,6 +21,10 @@
 #include "pd_ckpt.h"
 #include "std/packet.pdl.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct nullfilter_counters nullfilter_counters;
 
 struct nullfilter_counters {
@@ -63,7 +67,7 @@ PD_PROXY int nullfilter_filter_stats(pd_rref rref, nullfilter_counters *result)
 	int rc = pd_call_enter(&call, rref, NULLFILTER_FILTER_STATS);
 	if (rc < 0)
 		return rc;
-	const nullfilter_filter_ops *ops = call.ops;
+	const nullfilter_filter_ops *ops = (const nullfilter_filter_ops *)call.ops;
 	rc = pd_call_flow_in(&call, NULL, 0);
 	if (rc < 0) {
 		pd_call_leave(&call);
@@ -90,5 +94,9 @@ extern const pd_domain_spec nullfilter_null_domain;
 
 /* pipeline chain: 5 stages from rx to tx */
 extern const pd_pipeline_desc nullfilter_chain_pipeline;
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* PDL_NULLFILTER_H */

@@ -20,6 +20,10 @@
 #include "pd_data.h"
 #include "pd_rref.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 enum pd_recovery {
 	PD_RECOVER_RESET = 0,  /* free everything, run init again */
 	PD_RECOVER_RESTORE,    /* free everything, run restore (falls back to init) */
@@ -120,6 +124,10 @@ void pd_domain_checkpoint_image(const pd_domain *d, const void **image, size_t *
 
 /* The domain running on this thread; NULL outside any domain. */
 static inline pd_domain *pd_current(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #include "pd_core.h"
 

@@ -20,6 +20,10 @@
 #include "pd_wiring.h"
 #include "pd_ckpt.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* opaque batch: defined by the runtime */
 typedef struct pd_batch pd_batch;
 
@@ -39,7 +43,7 @@ PD_PROXY int std_stage_process(pd_rref rref, pd_batch **b, pd_batch **result)
 	int rc = pd_call_enter(&call, rref, STD_STAGE_PROCESS);
 	if (rc < 0)
 		return rc;
-	const std_stage_ops *ops = call.ops;
+	const std_stage_ops *ops = (const std_stage_ops *)call.ops;
 	rc = pd_call_flow_in(&call, NULL, 0);
 	if (rc < 0) {
 		pd_call_leave(&call);
@@ -69,5 +73,9 @@ static inline int std_stage_export(const std_stage_ops *ops, void *self,
 {
 	return pd_export(ops, self, acl, acl_arg, out);
 }
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* PDL_STD_H */

@@ -21,6 +21,10 @@
 #include "pd_sched.h"
 #include "pd_wiring.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct pd_app_opts {
 	unsigned burst;
 	double duration;
@@ -83,5 +87,9 @@ int pd_app_run(const pd_pipeline_desc *p, const pd_app_opts *opts);
 
 /* Counts the workers pd_app_run would start: worker lcores, or 1. */
 unsigned pd_app_n_workers(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* PD_APP_H */

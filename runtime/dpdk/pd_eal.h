@@ -15,6 +15,10 @@
 #ifndef PD_EAL_H
 #define PD_EAL_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /*
  * Starts the EAL.  default_vdevs is a NULL-terminated list of --vdev values
  * used only when no EAL arguments are given.  On success returns 0 and points
@@ -30,5 +34,9 @@ const char *pd_eal_file_prefix(void);
 /* Stops the EAL and, when the file prefix was generated here, removes its
  * runtime directory; safe to call when pd_eal_start failed. */
 void pd_eal_stop(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* PD_EAL_H */

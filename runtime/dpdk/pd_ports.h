@@ -13,6 +13,10 @@
 
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct rte_mempool;
 
 #define PD_MAX_PORTS 16
@@ -41,5 +45,9 @@ void pd_ports_stop(void);
 /* Mbufs taken from every mempool and not yet returned, caches included.
  * After pd_ports_stop and with no batch alive this must be 0. */
 uint64_t pd_mbufs_in_use(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* PD_PORTS_H */

@@ -32,6 +32,10 @@
 #include "pd_stats.h"
 #include "pd_wiring.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* The std stage ops table (pd_std_stage.h); only pd_sched.c calls it, so
  * users of this header need not see the std proxies. */
 struct std_stage_ops;
@@ -120,5 +124,9 @@ int pd_worker_loop(void *arg);
  */
 int pd_chain_isolated(pd_worker *w, pd_batch **b);
 int pd_chain_direct(pd_worker *w, pd_batch **b);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* PD_SCHED_H */

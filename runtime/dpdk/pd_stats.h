@@ -13,6 +13,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define PD_MAX_STAGES 32
 #define PD_MAX_WORKERS 64
 
@@ -62,5 +66,9 @@ void pd_stats_print_table(FILE *f);
 
 /* Registers /pd/stats and /pd/stage with DPDK telemetry (after EAL init). */
 int pd_stats_telemetry_register(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* PD_STATS_H */
