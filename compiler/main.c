@@ -6,6 +6,7 @@
  * Exit status: 0 on success, 1 when the input has errors, 2 on a usage
  * error.  Nothing is written unless every input checked cleanly.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +29,7 @@ static const char usage[] =
 	"  -I DIR, -IDIR        look for imports in DIR (after the importing file's folder)\n"
 	"  -o DIR, -oDIR        where to write the output (default: .); made if missing\n"
 	"  --depfile FILE       write a Make-style depfile naming every output and\n"
-	"                       every file read\n"
+	"                       every file read (its folder made if missing)\n"
 	"  --idl-dir DIR        the standard import folder, searched after the -I\n"
 	"                       folders (default: $PDLC_IDL_DIR, else " PATHS_BUILTIN_IDL_DIR "\n"
 	"                       from the folder of the pdlc binary; '' for none)\n"
@@ -62,9 +63,15 @@ typedef struct input {
 static int write_depfile(const char *depfile, const char *outdir, const input *in, int n_in,
 			 const loader *l)
 {
+	const char *slash = strrchr(depfile, '/'), *failed;
+	if (slash && slash > depfile &&
+	    paths_make_dirs(ast_strndup(depfile, (size_t)(slash - depfile)), &failed) != 0) {
+		diag_fatal("cannot create folder '%s' for the depfile: %s", failed, strerror(errno));
+		return -1;
+	}
 	FILE *f = fopen(depfile, "w");
 	if (f == NULL) {
-		diag_fatal("cannot write depfile '%s'", depfile);
+		diag_fatal("cannot write depfile '%s': %s", depfile, strerror(errno));
 		return -1;
 	}
 	for (int i = 0; i < n_in; i++) {
