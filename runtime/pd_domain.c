@@ -260,6 +260,34 @@ void pd_domain_checkpoint_image(const pd_domain *d, const void **image, size_t *
 	pthread_mutex_unlock(&pd__table_lock);
 }
 
+int pd_domain_load_image(pd_domain *d, const void *image, size_t len)
+{
+	if (d == NULL || !pd__is_record(d) || d->spec.load_state == NULL ||
+	    domain_state(d) == NULL || image == NULL)
+		return -PD_EINVAL;
+	if (active_here(d))
+		return -PD_EBUSY;
+	void *copy = pd_alloc(len, NULL);       /* outside any domain: nobody's */
+	if (copy == NULL)
+		return -PD_ENOMEM;
+	memcpy(copy, image, len);
+	state_io io = { .d = d, .image = copy, .len = len };
+	int rc = pd__run_in(d, load_inside, &io);
+	if (rc < 0) {
+		pd_free(copy);
+		/* A load that failed half way leaves half a state: start afresh. */
+		(void)pd__recover(d);
+		return rc;
+	}
+	pthread_mutex_lock(&pd__table_lock);
+	void *old = d->ckpt_image;
+	d->ckpt_image = copy;
+	d->ckpt_len = len;
+	pthread_mutex_unlock(&pd__table_lock);
+	pd_free(old);
+	return 0;
+}
+
 /*
  * After a `restore` domain's init has run again: reload the last image into
  * the fresh state.  An image that does not load (it was taken, so this

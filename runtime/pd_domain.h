@@ -122,6 +122,17 @@ int pd_domain_checkpoint(pd_domain *d);
 /* The image the next restore would load; *image NULL when there is none. */
 void pd_domain_checkpoint_image(const pd_domain *d, const void **image, size_t *len);
 
+/*
+ * Starts d from a saved image (one pd_domain_checkpoint_image gave, read
+ * back from a file): runs spec->load_state inside d on the object d
+ * exported first, which validates the image as any restore does, and
+ * keeps a copy as d's last checkpoint, so a fault before the next one
+ * restores this state.  For a freshly created d, outside it.  Returns 0,
+ * -PD_EINVAL (no load_state, no export), -PD_ENOMEM, or the load's error
+ * (-PD_ECORRUPT and the like), after which d is reset to a fresh state.
+ */
+int pd_domain_load_image(pd_domain *d, const void *image, size_t len);
+
 /* The domain running on this thread; NULL outside any domain. */
 static inline pd_domain *pd_current(void);
 

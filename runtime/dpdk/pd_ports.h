@@ -11,6 +11,7 @@
 #ifndef PD_PORTS_H
 #define PD_PORTS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -25,6 +26,9 @@ typedef struct pd_port_info {
 	uint16_t port_id;
 	uint16_t tx_port;       /* where this port's pipeline output goes */
 	uint16_t n_queues;      /* RX queues = TX queues on this port */
+	/* RX replays pcap files (net_pcap's rx_pcap=, not infinite_rx=1): an
+	 * empty burst means the end of the input. */
+	bool replay;
 } pd_port_info;
 
 /*

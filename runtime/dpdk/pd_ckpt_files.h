@@ -1,0 +1,67 @@
+/*
+ * pd_ckpt_files.h - checkpoint images as files: --checkpoint-dir writes
+ * them, --restore-from starts a program from them.
+ *
+ * Writing stays off the packet path.  A worker that has just taken a
+ * checkpoint (pd_sched.h) copies the image into a buffer of its own slot
+ * and wakes one writer thread, which writes DIR/<stage>-<worker>.ckpt
+ * through a temporary file and a rename, so a file is always a whole
+ * image; the worker never waits for the disk.  While the writer is still
+ * busy with a slot's previous image a newer one is not copied (counted as
+ * skipped); at the end of the run the last image of every stage is written
+ * (pd_ckpt_files_stop), so the files then hold the last checkpoints.
+ *
+ * Reading: pd_ckpt_files_restore loads those files into a worker's
+ * freshly created stages through pd_domain_load_image, which validates
+ * each image as any restore does (magic, version, schema fingerprint,
+ * checksum, every byte).
+ */
+#ifndef PD_CKPT_FILES_H
+#define PD_CKPT_FILES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct pd_worker;
+
+/*
+ * Is DIR an existing folder pd can write images to (writable) or read them
+ * from?  Returns 0, or a negative errno after printing what is wrong with
+ * it, naming OPTION.
+ */
+int pd_ckpt_files_check_dir(const char *option, const char *dir, bool writable);
+
+/* Starts the writer for n_workers x n_stages slots; 0 or a negative errno. */
+int pd_ckpt_files_start(const char *dir, unsigned n_workers, unsigned n_stages);
+
+/* Is a writer running (pd_ckpt_files_start succeeded, not yet stopped)? */
+bool pd_ckpt_files_active(void);
+
+/*
+ * On worker w, after stage i's checkpoint: hands a copy of its image to the
+ * writer, or skips it while the writer is busy with the previous one.
+ * Never blocks.
+ */
+void pd_ckpt_files_post(struct pd_worker *w, unsigned stage);
+
+/*
+ * After the workers stopped, before their stages go: writes every stage's
+ * last image, stops the writer and prints one line of what was written.
+ */
+void pd_ckpt_files_stop(struct pd_worker *workers, unsigned n_workers);
+
+/*
+ * Loads DIR/<stage>-<worker>.ckpt into each checkpointed stage of w.
+ * Returns 0, or a negative code after printing which file failed and why.
+ */
+int pd_ckpt_files_restore(struct pd_worker *w, const char *dir);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PD_CKPT_FILES_H */
