@@ -171,7 +171,7 @@ static void emit_proxy(emit_ctx *e, const decl *d, const method *f)
 	fputs(")\n{\n\tpd_call call;\n", h);
 	fprintf(h, "\tint rc = pd_call_enter(&call, rref, %s);\n", c_upper(d->module->name, d->name, f->name));
 	fputs("\tif (rc < 0)\n\t\treturn rc;\n", h);
-	fprintf(h, "\tconst %s_ops *ops = (const %s_ops *)call.ops;\n", name, name);
+	fprintf(h, "\tconst %s_ops *ops = call.ops;\n", name);
 	const lattice *in_lat;
 	const char *in_label = args_label(f, &in_lat);
 	fprintf(h, "\trc = pd_call_flow_in(&call, %s, %s);\n", lattice_ref(in_lat), in_label);

@@ -133,7 +133,7 @@ PD_PROXY int firewall_filter_add_rule(pd_rref rref, const firewall_rule *r, uint
 	int rc = pd_call_enter(&call, rref, FIREWALL_FILTER_ADD_RULE);
 	if (rc < 0)
 		return rc;
-	const firewall_filter_ops *ops = (const firewall_filter_ops *)call.ops;
+	const firewall_filter_ops *ops = call.ops;
 	rc = pd_call_flow_in(&call, NULL, 0);
 	if (rc < 0) {
 		pd_call_leave(&call);
@@ -152,7 +152,7 @@ PD_PROXY int firewall_filter_rule_count(pd_rref rref, uint64_t *result)
 	int rc = pd_call_enter(&call, rref, FIREWALL_FILTER_RULE_COUNT);
 	if (rc < 0)
 		return rc;
-	const firewall_filter_ops *ops = (const firewall_filter_ops *)call.ops;
+	const firewall_filter_ops *ops = call.ops;
 	rc = pd_call_flow_in(&call, NULL, 0);
 	if (rc < 0) {
 		pd_call_leave(&call);

@@ -164,7 +164,7 @@ PD_PROXY int kvstore_store_put(pd_rref rref, const pd_bytes *key, const kvstore_
 	int rc = pd_call_enter(&call, rref, KVSTORE_STORE_PUT);
 	if (rc < 0)
 		return rc;
-	const kvstore_store_ops *ops = (const kvstore_store_ops *)call.ops;
+	const kvstore_store_ops *ops = call.ops;
 	rc = pd_call_flow_in(&call, &kvstore_tenants_lattice, value->label);
 	if (rc < 0) {
 		pd_call_leave(&call);
@@ -183,7 +183,7 @@ PD_PROXY int kvstore_store_get(pd_rref rref, const pd_bytes *key, uint32_t reade
 	int rc = pd_call_enter(&call, rref, KVSTORE_STORE_GET);
 	if (rc < 0)
 		return rc;
-	const kvstore_store_ops *ops = (const kvstore_store_ops *)call.ops;
+	const kvstore_store_ops *ops = call.ops;
 	rc = pd_call_flow_in(&call, NULL, 0);
 	if (rc < 0) {
 		pd_call_leave(&call);
@@ -206,7 +206,7 @@ PD_PROXY int kvstore_store_count(pd_rref rref, uint64_t *result)
 	int rc = pd_call_enter(&call, rref, KVSTORE_STORE_COUNT);
 	if (rc < 0)
 		return rc;
-	const kvstore_store_ops *ops = (const kvstore_store_ops *)call.ops;
+	const kvstore_store_ops *ops = call.ops;
 	rc = pd_call_flow_in(&call, NULL, 0);
 	if (rc < 0) {
 		pd_call_leave(&call);
@@ -225,7 +225,7 @@ PD_PROXY int kvstore_store_append(pd_rref rref, kvstore_buffer **b)
 	int rc = pd_call_enter(&call, rref, KVSTORE_STORE_APPEND);
 	if (rc < 0)
 		return rc;
-	const kvstore_store_ops *ops = (const kvstore_store_ops *)call.ops;
+	const kvstore_store_ops *ops = call.ops;
 	rc = pd_call_flow_in(&call, NULL, 0);
 	if (rc < 0) {
 		pd_call_leave(&call);
@@ -267,7 +267,7 @@ PD_PROXY int kvstore_audit_record(pd_rref rref, uint64_t entries)
 	int rc = pd_call_enter(&call, rref, KVSTORE_AUDIT_RECORD);
 	if (rc < 0)
 		return rc;
-	const kvstore_audit_ops *ops = (const kvstore_audit_ops *)call.ops;
+	const kvstore_audit_ops *ops = call.ops;
 	rc = pd_call_flow_in(&call, &kvstore_tenants_lattice, KVSTORE_TENANTS_TOP);
 	if (rc < 0) {
 		pd_call_leave(&call);
@@ -302,7 +302,7 @@ PD_PROXY int kvstore_client_run(pd_rref rref)
 	int rc = pd_call_enter(&call, rref, KVSTORE_CLIENT_RUN);
 	if (rc < 0)
 		return rc;
-	const kvstore_client_ops *ops = (const kvstore_client_ops *)call.ops;
+	const kvstore_client_ops *ops = call.ops;
 	rc = pd_call_flow_in(&call, NULL, 0);
 	if (rc < 0) {
 		pd_call_leave(&call);

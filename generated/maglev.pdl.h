@@ -140,7 +140,7 @@ PD_PROXY int maglev_balancer_add_backend(pd_rref rref, const maglev_backend_desc
 	int rc = pd_call_enter(&call, rref, MAGLEV_BALANCER_ADD_BACKEND);
 	if (rc < 0)
 		return rc;
-	const maglev_balancer_ops *ops = (const maglev_balancer_ops *)call.ops;
+	const maglev_balancer_ops *ops = call.ops;
 	rc = pd_call_flow_in(&call, NULL, 0);
 	if (rc < 0) {
 		pd_call_leave(&call);
@@ -159,7 +159,7 @@ PD_PROXY int maglev_balancer_remove_backend(pd_rref rref, const pd_bytes *name)
 	int rc = pd_call_enter(&call, rref, MAGLEV_BALANCER_REMOVE_BACKEND);
 	if (rc < 0)
 		return rc;
-	const maglev_balancer_ops *ops = (const maglev_balancer_ops *)call.ops;
+	const maglev_balancer_ops *ops = call.ops;
 	rc = pd_call_flow_in(&call, NULL, 0);
 	if (rc < 0) {
 		pd_call_leave(&call);
@@ -178,7 +178,7 @@ PD_PROXY int maglev_balancer_backend_for(pd_rref rref, const maglev_flow_key *k,
 	int rc = pd_call_enter(&call, rref, MAGLEV_BALANCER_BACKEND_FOR);
 	if (rc < 0)
 		return rc;
-	const maglev_balancer_ops *ops = (const maglev_balancer_ops *)call.ops;
+	const maglev_balancer_ops *ops = call.ops;
 	rc = pd_call_flow_in(&call, NULL, 0);
 	if (rc < 0) {
 		pd_call_leave(&call);

@@ -67,7 +67,7 @@ PD_PROXY int nullfilter_filter_stats(pd_rref rref, nullfilter_counters *result)
 	int rc = pd_call_enter(&call, rref, NULLFILTER_FILTER_STATS);
 	if (rc < 0)
 		return rc;
-	const nullfilter_filter_ops *ops = (const nullfilter_filter_ops *)call.ops;
+	const nullfilter_filter_ops *ops = call.ops;
 	rc = pd_call_flow_in(&call, NULL, 0);
 	if (rc < 0) {
 		pd_call_leave(&call);

@@ -112,10 +112,6 @@
 #include "pd_error.h"
 #include "pd_label.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-
 /*
  * How pdlc declares a proxy.  Always inlined: the proxy is a handful of
  * loads, stores and branches around one indirect call, and gcc's size
@@ -209,9 +205,7 @@ static inline int pd_call_enter(pd_call *c, pd_rref r, unsigned method)
  * holds the innermost frame, else pd__guarded_call (pd_thunk_x86_64.S)
  * with fn recorded in the call's frame.  Either way, a fault in the callee
  * makes the call return -PD_EFAULT after the callee has been recovered
- * (or, with a caller-armed frame, lands in PD_CATCH_ARM).  The cast is to
- * the type of &*fn, fn's pointer type without the const a member of a
- * const ops table carries, which C++ would warn about.
+ * (or, with a caller-armed frame, lands in PD_CATCH_ARM).
  */
 void pd__guarded_call(void);
 int pd__guarded_unwound(pd_catch *frame);
@@ -219,7 +213,7 @@ int pd__guarded_unwound(pd_catch *frame);
 #define PD_CALL_VIA(c, fn) \
 	(__builtin_expect((c)->framed != NULL, 0) \
 	 ? ((c)->framed->target = (const void *)(fn), \
-	    (__typeof__(&*(fn)))(void (*)(void))pd__guarded_call) \
+	    (__typeof__(fn))(void (*)(void))pd__guarded_call) \
 	 : (fn))
 
 /*
@@ -372,9 +366,5 @@ int pd_call_flow_out(pd_call *c, const pd_lattice *result_lattice, pd_label resu
 		return pd__flow_out_raise(c->callee, c->caller, result_lattice, result);
 	return 0;
 }
-
-#ifdef __cplusplus
-}
-#endif
 
 #endif

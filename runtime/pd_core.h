@@ -30,10 +30,6 @@
 #include "pd_heap.h"
 #include "pd_rref.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-
 #define PD__DOM_SHIFT 54
 #define PD__SLOT_SHIFT 32
 #define PD__SLOT_MASK (PD_SLOTS - 1)
@@ -124,9 +120,7 @@ struct pd__obj {
 	uint32_t ckpt_id;             /* its dense id in that walk */
 };
 
-#ifndef __cplusplus         /* C++ spells it static_assert; C builds of libpd check it */
 _Static_assert(sizeof(struct pd__obj) == 64, "the object header must stay 64 bytes");
-#endif
 
 /*
  * A fresh, never-0 epoch for one save or equality walk.  When the 32-bit
@@ -165,9 +159,5 @@ static inline pd_domain *pd_current(void)
 {
 	return pd__self.current;
 }
-
-#ifdef __cplusplus
-}
-#endif
 
 #endif

@@ -8,10 +8,6 @@
 #ifndef PD_ERROR_H
 #define PD_ERROR_H
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-
 enum pd_error {
 	PD_OK = 0,
 	PD_EINVAL = 1000,  /* malformed argument or forged handle */
@@ -31,9 +27,5 @@ enum pd_error {
 
 /* A static, human-readable description of rc (either sign); never NULL. */
 const char *pd_strerror(int rc);
-
-#ifdef __cplusplus
-}
-#endif
 
 #endif

@@ -26,10 +26,6 @@
 #include "pd_data.h"
 #include "pd_lattice.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-
 typedef struct pd_domain pd_domain;
 
 /* One `declassify from -> to` of a domain. */
@@ -103,9 +99,5 @@ int pd_sink_write(pd_sink *s, pd_label data_label, const void *data, size_t len)
 
 /* The i-th latest refusal (0 = the latest); -PD_EINVAL when there is none. */
 int pd_sink_refusal_get(const pd_sink *s, unsigned i, pd_sink_refusal *out);
-
-#ifdef __cplusplus
-}
-#endif
 
 #endif

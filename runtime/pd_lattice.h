@@ -13,10 +13,6 @@
 
 #include "pd_data.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-
 enum pd_lattice_kind {
 	PD_LATTICE_ORDER,       /* given by edges; ids 0..n_labels-1 */
 	PD_LATTICE_POWERSET,    /* ids are bit sets over n_names atoms */
@@ -48,9 +44,5 @@ static inline bool pd_label_leq(const pd_lattice *l, pd_label a, pd_label b)
 {
 	return l->kind == PD_LATTICE_POWERSET ? (a & ~b) == 0 : (l->above[a] >> b & 1) != 0;
 }
-
-#ifdef __cplusplus
-}
-#endif
 
 #endif /* PD_LATTICE_H */

@@ -18,10 +18,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-
 typedef struct pd_domain pd_domain;
 
 typedef struct pd_rref {
@@ -97,9 +93,5 @@ int pd__rref_target(pd_rref r, const void **ops, void **self);
 
 /* The domain an rref points into, or NULL when r names no live domain. */
 pd_domain *pd_rref_domain(pd_rref r);
-
-#ifdef __cplusplus
-}
-#endif
 
 #endif

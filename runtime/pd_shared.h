@@ -19,10 +19,6 @@
 
 #include "pd_heap.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-
 /*
  * Allocates size zeroed bytes owned by the current domain, like pd_alloc,
  * with one reference (the caller's).  NULL when out of memory.
@@ -41,9 +37,5 @@ int pd_shared_release(void *obj);
 
 /* The current count (for tests and assertions); 0 for a plain object. */
 uint32_t pd_shared_refcount(const void *obj);
-
-#ifdef __cplusplus
-}
-#endif
 
 #endif

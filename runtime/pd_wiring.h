@@ -14,10 +14,6 @@
 
 #include <stdint.h>
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-
 struct pd_domain_spec;
 
 typedef struct pd_stage_desc {
@@ -39,9 +35,5 @@ typedef struct pd_pipeline_desc {
 	uint32_t n_sinks;
 	const pd_sink_desc *sinks;
 } pd_pipeline_desc;
-
-#ifdef __cplusplus
-}
-#endif
 
 #endif /* PD_WIRING_H */

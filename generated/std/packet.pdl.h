@@ -43,7 +43,7 @@ PD_PROXY int std_stage_process(pd_rref rref, pd_batch **b, pd_batch **result)
 	int rc = pd_call_enter(&call, rref, STD_STAGE_PROCESS);
 	if (rc < 0)
 		return rc;
-	const std_stage_ops *ops = (const std_stage_ops *)call.ops;
+	const std_stage_ops *ops = call.ops;
 	rc = pd_call_flow_in(&call, NULL, 0);
 	if (rc < 0) {
 		pd_call_leave(&call);
