@@ -110,3 +110,59 @@ bool lattice_leq(const lattice *l, uint32_t a, uint32_t b)
 {
 	return l->is_powerset ? (a & ~b) == 0 : (l->above[a] >> b & 1) != 0;
 }
+
+bool label_set_add(label_set *s, const lattice *l, uint32_t id)
+{
+	for (uint32_t i = 0; i < s->n; i++)
+		if (s->items[i].lat == l) {
+			uint32_t j = lattice_join(l, s->items[i].id, id);
+			bool grew = j != s->items[i].id;
+			s->items[i].id = j;
+			return grew;
+		}
+	if (id == l->bottom)
+		return false;           /* bottom holds nothing: no entry */
+	if (s->n == s->cap) {
+		uint32_t cap = s->cap ? 2 * s->cap : 2;
+		struct label_entry *grown = ast_alloc(cap * sizeof(*grown));
+		if (s->n)
+			memcpy(grown, s->items, s->n * sizeof(*grown));
+		s->items = grown;
+		s->cap = cap;
+	}
+	s->items[s->n++] = (struct label_entry){ l, id };
+	return true;
+}
+
+bool label_set_union(label_set *into, const label_set *from)
+{
+	bool grew = false;
+	for (uint32_t i = 0; i < from->n; i++)
+		grew |= label_set_add(into, from->items[i].lat, from->items[i].id);
+	return grew;
+}
+
+bool label_set_equal(const label_set *a, const label_set *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (uint32_t i = 0; i < a->n; i++) {
+		uint32_t k = 0;
+		while (k < b->n && b->items[k].lat != a->items[i].lat)
+			k++;
+		if (k == b->n || b->items[k].id != a->items[i].id)
+			return false;
+	}
+	return true;
+}
+
+const char *lattice_label_name(const lattice *l, uint32_t id)
+{
+	if (!l->is_powerset)
+		return l->label_names[id];
+	const char *s = "{";
+	for (uint32_t i = 0; i < l->n_names; i++)
+		if (id >> i & 1)
+			s = ast_printf("%s%s%s", s, s[1] ? ", " : "", l->label_names[i]);
+	return ast_printf("%s}", s);
+}

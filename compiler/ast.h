@@ -41,6 +41,19 @@ typedef struct label_ref {
 	uint32_t id;                    /* the label's dense id in its lattice */
 } label_ref;
 
+/*
+ * A label in each of some lattices: what a value, a method's arguments or a
+ * domain's state hold by declaration.  At most one entry per lattice (the
+ * join of everything in it), in the order the lattices were first met.
+ */
+typedef struct label_set {
+	uint32_t n, cap;
+	struct label_entry {
+		const struct lattice *lat;
+		uint32_t id;
+	} *items;
+} label_set;
+
 typedef struct name_list {
 	loc at;
 	const char *name;
@@ -133,6 +146,11 @@ typedef struct method {
 	const char *name;
 	param *params;
 	struct method *next;
+	/* sema_facts.c: what the arguments and the result hold by declaration
+	 * (declared labels, and @label fields of their types); inout
+	 * parameters count on both sides, since they come back. */
+	label_set args_labels;
+	label_set result_labels;
 } method;
 
 /* One order edge `lower < upper` of an edge-given lattice. */
@@ -155,8 +173,31 @@ typedef struct lattice {
 	uint32_t bottom, top;
 	uint8_t *join, *meet;           /* n x n tables (edge-given lattices) */
 	uint64_t *above;                /* above[a] = set of b with a <= b */
+	/* The run time's packed form (runtime/pd_lattice.h), by sema_labels.c:
+	 * width bits, label id -> its down-set without bottom (ordered
+	 * lattices; a powerset label is its own encoding), and a fingerprint
+	 * of the definition that images name the lattice by. */
+	uint32_t width;
+	uint64_t *downset;
+	uint64_t fingerprint;
 	struct decl *decl;
 } lattice;
+
+/* Facts about a struct that sema_facts.c computes for the emitters. */
+typedef struct struct_facts {
+	const struct field *pointer_via;/* a field through which its value holds own/shared/vec/bytes */
+	bool owns_children;             /* it reaches own/vec/bytes it owns (moves walk them) */
+	bool reaches_labeled;           /* a labeled<> anywhere in what it reaches */
+	const struct field *shared_via; /* a field through which it reaches `shared`, or NULL */
+	label_set labels;               /* the @labels on everything it reaches */
+	struct decl_list *rrefs;        /* the interfaces of the rrefs it reaches */
+} struct_facts;
+
+/* A set of declarations, the newest first. */
+typedef struct decl_list {
+	struct decl *d;
+	struct decl_list *next;
+} decl_list;
 
 typedef enum recovery_policy {
 	RECOVER_RESET,
@@ -187,6 +228,7 @@ typedef struct domain_decl {
 	struct name_ref *emits;         /* `emits SINK;`, in order */
 	/* resolved */
 	struct decl *iface;
+	label_set state_labels;         /* sema_facts.c: what its state holds by declaration */
 } domain_decl;
 
 typedef struct stage {
@@ -238,6 +280,7 @@ typedef struct decl {
 		} opaque;
 		struct {
 			field *fields;
+			struct_facts facts;      /* sema_facts.c */
 		} struct_;
 		struct {
 			loc base_at;
@@ -295,5 +338,12 @@ uint32_t lattice_join(const lattice *l, uint32_t a, uint32_t b);
 uint32_t lattice_meet(const lattice *l, uint32_t a, uint32_t b);
 bool lattice_leq(const lattice *l, uint32_t a, uint32_t b);
 bool type_is_scalar(const type *t);
+/* A label as the user writes it: its name, or {atom, ...} for a powerset. */
+const char *lattice_label_name(const lattice *l, uint32_t id);
+
+/* label_set operations (ast.c): joins, entry by lattice; true when S grew. */
+bool label_set_add(label_set *s, const lattice *l, uint32_t id);
+bool label_set_union(label_set *into, const label_set *from);
+bool label_set_equal(const label_set *a, const label_set *b);
 
 #endif /* PDLC_AST_H */

@@ -140,6 +140,7 @@ int emit_module(module *m, const char *outdir, const char *name)
 	emit_labels(&e);
 	emit_types(&e);
 	emit_checkpoint(&e);
+	emit_walks(&e);
 	emit_interfaces(&e);
 	emit_wiring(&e);
 	header_epilogue(&e);

@@ -18,6 +18,7 @@ typedef struct emit_ctx {
 	module *mod;
 	const char *stem;               /* the output's file name without .pdl.h */
 	struct symtab *emitted;         /* aggregate typedefs already written */
+	bool walk_used_w;               /* emit_walks.c: the last walk body used its walk */
 } emit_ctx;
 
 /*
@@ -33,8 +34,27 @@ void emit_types(emit_ctx *e);
 void emit_checkpoint(emit_ctx *e);
 /* emit_checkpoint.c: can D be checkpointed (it reaches no opaque object)? */
 bool struct_savable(const decl *d);
+void emit_walks(emit_ctx *e);
 void emit_interfaces(emit_ctx *e);
 void emit_wiring(emit_ctx *e);
+
+/* emit_walks.c: the walks over a value a proxy makes (runtime/pd_call.h). */
+typedef enum walk_op {
+	WALK_INSPECT,   /* touch what a value points to, collect its labels */
+	WALK_CHECK,     /* a move's first pass */
+	WALK_GIVE,      /* a move's second pass */
+	WALK_LABELS,    /* only the labels of plain data (what comes back by copy) */
+} walk_op;
+/* Has struct D a generated walk OP (sema's facts say there is something to walk)? */
+bool struct_has_walk(const decl *d, walk_op op);
+bool type_needs_walk(const type *t, walk_op op);
+/* Writes to O the walk OP of the value A (an lvalue of type T) with the walk
+ * pointer W, as statements at DEPTH that `return rc` on failure; loop
+ * variables get SUFFIX, so that a proxy's cannot clash with parameters. */
+void emit_walk_value(emit_ctx *e, FILE *o, walk_op op, const type *t, const char *a,
+                     const char *w, const char *suffix, int depth);
+/* The labels in S as a C expression of type pd_labels ("PD_LABELS_BOTTOM" when none). */
+const char *c_labels(const label_set *s);
 
 /* emit_names.c: C spellings. */
 const char *c_name(const decl *d);                  /* M_X */

@@ -221,12 +221,15 @@ static void emit_value(emit_ctx *e, op o, const type *t, const char *a, const ch
 		return;
 	case TYPE_OWN: {
 		const decl *d = t->elem->decl;
+		/* pd_ckpt_put_enter: a state that saves must load, depth included */
 		if (o == SAVE && t->nullable)
-			fprintf(c, "pd_ckpt_put_present(w, %s != NULL);\n%sif (%s)\n%s\t%s(w, %s);\n", a,
-			        tabs(depth), a, tabs(depth), struct_fn(d, "save"), a);
+			fprintf(c, "pd_ckpt_put_present(w, %s != NULL);\n%sif (%s && pd_ckpt_put_enter(w) == 0)\n"
+			        "%s\t%s(w, %s);\n%sif (%s)\n%s\tpd_ckpt_put_leave(w);\n", a,
+			        tabs(depth), a, tabs(depth), struct_fn(d, "save"), a, tabs(depth), a, tabs(depth));
 		else if (o == SAVE)
-			fprintf(c, "%s(w, %s);\t/* own, never NULL: no presence byte */\n",
-			        struct_fn(d, "save"), a);
+			fprintf(c, "if (pd_ckpt_put_enter(w) == 0)\t/* own, never NULL: no presence byte */\n"
+			        "%s\t%s(w, %s);\n%spd_ckpt_put_leave(w);\n",
+			        tabs(depth), struct_fn(d, "save"), a, tabs(depth));
 		else if (o == LOAD)
 			fprintf(c, "if ((rc = %s(r, &%s, %s)) < 0)\n%s\treturn rc;\n", struct_fn(d, "load_own"),
 			        a, t->nullable ? "true" : "false", tabs(depth));
@@ -241,8 +244,9 @@ static void emit_value(emit_ctx *e, op o, const type *t, const char *a, const ch
 	case TYPE_SHARED: {
 		const decl *d = t->elem->decl;
 		if (o == SAVE)
-			fprintf(c, "if (pd_ckpt_put_shared(w, %s))\n%s\t%s(w, %s);\n", a, tabs(depth),
-			        struct_fn(d, "save"), a);
+			fprintf(c, "if (pd_ckpt_put_shared(w, %s)) {\n%s\tif (pd_ckpt_put_enter(w) == 0)\n"
+			        "%s\t\t%s(w, %s);\n%s\tpd_ckpt_put_leave(w);\n%s}\n", a, tabs(depth), tabs(depth),
+			        struct_fn(d, "save"), a, tabs(depth), tabs(depth));
 		else if (o == LOAD)
 			fprintf(c, "if ((rc = %s(r, &%s)) < 0)\n%s\treturn rc;\n", struct_fn(d, "load_shared"),
 			        a, tabs(depth));
@@ -276,11 +280,11 @@ static void emit_value(emit_ctx *e, op o, const type *t, const char *a, const ch
 	case TYPE_RREF:
 		/* A handle stays valid across its owner's recovery (slots re-bind). */
 		if (o == SAVE)
-			fprintf(c, "pd_ckpt_put_u64(w, %s.v);\n", a);
+			fprintf(c, "pd_ckpt_put_u64(w, %s.r.v);\n", a);
 		else if (o == LOAD)
-			fprintf(c, "if ((rc = pd_ckpt_get_u64(r, &%s.v)) < 0)\n%s\treturn rc;\n", a, tabs(depth));
+			fprintf(c, "if ((rc = pd_ckpt_get_u64(r, &%s.r.v)) < 0)\n%s\treturn rc;\n", a, tabs(depth));
 		else if (o == EQUAL)
-			fprintf(c, "if (%s.v != %s.v)\n%s\treturn false;\n", a, b, tabs(depth));
+			fprintf(c, "if (%s.r.v != %s.r.v)\n%s\treturn false;\n", a, b, tabs(depth));
 		else
 			fputs("/* (an rref holds nothing to free) */\n", c);
 		return;

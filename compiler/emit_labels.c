@@ -73,12 +73,17 @@ static void emit_tables(emit_ctx *e, const decl *d)
 	for (uint32_t i = 0; i < lat->n_names; i++)
 		fprintf(c, "\t\"%s\",\n", lat->label_names[i]);
 	fputs("};\n", c);
+	fprintf(c, "\n/* where the run time put %s in its packed labels (pd_lattice.h) */\n"
+	        "static pd_lattice_slot %s_slot;\n", d->name, p);
 	if (lat->is_powerset) {
 		fprintf(c, "\nconst pd_lattice %s_lattice = {\n", p);
 		fprintf(c, "\t.name = \"%s.%s\",\n\t.kind = PD_LATTICE_POWERSET,\n", d->module->name, d->name);
 		fprintf(c, "\t.n_labels = %u,\n\t.n_names = %u,\n\t.names = %s_names,\n",
 		        lat->n_labels, lat->n_names, p);
-		fprintf(c, "\t.bottom = 0,\n\t.top = 0x%x,\n};\n", lat->top);
+		fprintf(c, "\t.bottom = 0,\n\t.top = 0x%x,\n", lat->top);
+		fprintf(c, "\t.width = %u,\t/* a label is its own atom set */\n", lat->width);
+		fprintf(c, "\t.fingerprint = UINT64_C(0x%016llx),\n\t.slot = &%s_slot,\n};\n",
+		        (unsigned long long)lat->fingerprint, p);
 		return;
 	}
 	uint32_t n = lat->n_labels;
@@ -98,11 +103,20 @@ static void emit_tables(emit_ctx *e, const decl *d)
 	for (uint32_t a = 0; a < n; a++)
 		fprintf(c, "\tUINT64_C(0x%llx),\n", (unsigned long long)lat->above[a]);
 	fputs("};\n", c);
+	fprintf(c, "\n/* a label's down-set (bottom left out; each other label owns one bit, in id\n"
+	        " * order): the run time's packed form, where a <= b is (a & ~b) == 0 */\n"
+	        "static const uint64_t %s_downset[%u] = {\n", p, n);
+	for (uint32_t a = 0; a < n; a++)
+		fprintf(c, "\tUINT64_C(0x%llx),\n", (unsigned long long)lat->downset[a]);
+	fputs("};\n", c);
 	fprintf(c, "\nconst pd_lattice %s_lattice = {\n", p);
 	fprintf(c, "\t.name = \"%s.%s\",\n\t.kind = PD_LATTICE_ORDER,\n", d->module->name, d->name);
 	fprintf(c, "\t.n_labels = %u,\n\t.n_names = %u,\n\t.names = %s_names,\n", n, n, p);
 	fprintf(c, "\t.bottom = %u,\n\t.top = %u,\n", lat->bottom, lat->top);
-	fprintf(c, "\t.join = %s_join_table,\n\t.meet = %s_meet_table,\n\t.above = %s_above,\n};\n", p, p, p);
+	fprintf(c, "\t.join = %s_join_table,\n\t.meet = %s_meet_table,\n\t.above = %s_above,\n", p, p, p);
+	fprintf(c, "\t.width = %u,\n\t.downset = %s_downset,\n", lat->width, p);
+	fprintf(c, "\t.fingerprint = UINT64_C(0x%016llx),\n\t.slot = &%s_slot,\n};\n",
+	        (unsigned long long)lat->fingerprint, p);
 }
 
 /* The laws, as C over labels a, b and c; each violation counts once. */
@@ -157,8 +171,29 @@ static void emit_selftest(emit_ctx *e, const decl *d)
 	fputs("#undef J\n#undef M\n#undef LEQ\n#undef BOTTOM\n#undef TOP\n\treturn failures;\n}\n", c);
 }
 
+/*
+ * Every lattice gets its place in the run time's packed labels before main
+ * runs, in link order, so no proxy ever has to ask whether it has one.
+ */
+static void emit_registration(emit_ctx *e)
+{
+	bool any = false;
+	for (decl *d = e->mod->decls; d; d = d->next)
+		if (d->kind == DECL_LABELS && d->u.labels.n_labels)
+			any = true;
+	if (!any)
+		return;
+	fprintf(e->c, "\n/* Places this module's lattices in the run time's packed labels at start. */\n"
+	        "__attribute__((constructor)) static void %s_register_lattices(void)\n{\n", e->mod->name);
+	for (decl *d = e->mod->decls; d; d = d->next)
+		if (d->kind == DECL_LABELS && d->u.labels.n_labels)
+			fprintf(e->c, "\tpd_lattice_register(&%s_lattice);\n", c_name(d));
+	fputs("}\n", e->c);
+}
+
 void emit_labels(emit_ctx *e)
 {
+	emit_registration(e);
 	for (decl *d = e->mod->decls; d; d = d->next) {
 		if (d->kind != DECL_LABELS || d->u.labels.n_labels == 0)
 			continue;

@@ -131,6 +131,15 @@ void emit_types(emit_ctx *e)
 	collect_all(&w);
 
 	bool any = false;
+	/* Each interface's own handle type, first: fields and parameters of
+	 * type rref<I> use it, and mixing up two interfaces' handles is then a
+	 * compile-time error (the proxies check at run time too). */
+	for (decl *d = m->decls; d; d = d->next)
+		if (d->kind == DECL_INTERFACE) {
+			fprintf(e->h, "/* a handle to a %s (runtime/pd_rref.h) */\n", d->name);
+			fprintf(e->h, "typedef struct %s_rref {\n\tpd_rref r;\n} %s_rref;\n", c_name(d), c_name(d));
+			any = true;
+		}
 	for (decl *d = m->decls; d; d = d->next)
 		if (d->kind == DECL_OPAQUE) {
 			fprintf(e->h, "/* opaque %s: defined by the runtime */\n", d->name);

@@ -2,56 +2,17 @@
  * emit_wiring.c - domains and pipelines as constant data for the runtime.
  *
  * A `domain` becomes a pd_domain_spec (runtime/pd_domain.h) whose init the
- * stage code provides as MODULE_DOMAIN_init; a `pipeline` becomes a
- * pd_pipeline_desc (runtime/pd_wiring.h) with its stages in the order
- * sema_pipeline.c computed and, per stage, the sinks it may emit to.
+ * stage code provides as MODULE_DOMAIN_init, with its clearance, its
+ * declassifications, the labels its state holds by declaration and the
+ * sinks it declares it writes; a `pipeline` becomes a pd_pipeline_desc
+ * (runtime/pd_wiring.h) with its stages in the order sema_pipeline.c
+ * computed and every edge: each stage's successors and sinks.
  */
 #include "emit.h"
 
 #include <string.h>
 
 #include "symtab.h"
-
-static const lattice *type_lattice(const type *t, int depth)
-{
-	for (; t && depth < 8; t = t->elem) {
-		if (t->kind == TYPE_LABELED && t->lattice)
-			return t->lattice;
-		if (t->kind == TYPE_NAMED && t->decl && t->decl->kind == DECL_STRUCT)
-			for (const field *f = t->decl->u.struct_.fields; f; f = f->next) {
-				if (f->label && f->label->lattice)
-					return f->label->lattice;
-				const lattice *l = type_lattice(f->type, depth + 1);
-				if (l)
-					return l;
-			}
-	}
-	return NULL;
-}
-
-/* The lattice a domain's floating label lives in: its clearance's, else the
- * first label its declaration mentions (interface, then state); NULL when
- * it mentions none, and then the domain carries no label at all. */
-static const lattice *domain_lattice(const decl *d)
-{
-	const domain_decl *dd = &d->u.domain;
-	if (dd->clearance && dd->clearance->lattice)
-		return dd->clearance->lattice;
-	if (dd->declassify && dd->declassify->from->lattice)
-		return dd->declassify->from->lattice;
-	int hops = 0;
-	for (const decl *i = dd->iface; i && hops < 1000; i = i->u.iface.base, hops++)
-		for (const method *f = i->u.iface.methods; f; f = f->next) {
-			if (f->result_label && f->result_label->lattice)
-				return f->result_label->lattice;
-			const lattice *l = type_lattice(f->result, 0);
-			for (const param *p = f->params; p && !l; p = p->next)
-				l = p->label && p->label->lattice ? p->label->lattice : type_lattice(p->type, 0);
-			if (l)
-				return l;
-		}
-	return type_lattice(dd->state, 0);
-}
 
 /* The domain's state can be checkpointed: a struct pdlc saves. */
 static const decl *checkpointed_state(const decl *d)
@@ -70,10 +31,14 @@ static void emit_state_io(emit_ctx *e, const decl *d, const decl *st)
 	const char *n = c_name(d), *t = c_name(st);
 	fprintf(c, "\nstatic int %s_save_state(const void *state, void **image, size_t *len)\n{\n"
 	        "\treturn %s_checkpoint(state, image, len);\n}\n", n, t);
-	fprintf(c, "\n/* Into the state a fresh init just built: empty it, then load. */\n");
+	fprintf(c, "\n/* Into the state a fresh init just built: load beside it, and only a\n"
+	        " * whole load replaces it (a failed one leaves the fresh state). */\n");
 	fprintf(c, "static int %s_load_state(const void *image, size_t len, void *state)\n{\n"
-	        "\t%s_free(state);\n\tmemset(state, 0, sizeof(%s));\n"
-	        "\treturn %s_restore(image, len, NULL, state);\n}\n", n, t, t, t);
+	        "\t%s *loaded = pd_alloc(sizeof(*loaded), NULL);\n"
+	        "\tif (loaded == NULL)\n\t\treturn -PD_ENOMEM;\n"
+	        "\tint rc = %s_restore(image, len, NULL, loaded);\n"
+	        "\tif (rc == 0) {\n\t\t%s_free(state);\n\t\tmemcpy(state, loaded, sizeof(*loaded));\n\t}\n"
+	        "\tpd_free(loaded);\n\treturn rc;\n}\n", n, t, t, t);
 }
 
 static void emit_domain(emit_ctx *e, const decl *d)
@@ -88,16 +53,35 @@ static void emit_domain(emit_ctx *e, const decl *d)
 	fprintf(e->h, "extern const pd_domain_spec %s_domain;\n\n", name);
 
 	FILE *c = e->c;
-	const lattice *lat = domain_lattice(d);
-	uint32_t n_rules = 0;
+	uint32_t n_rules = 0, n_emits = 0;
 	for (const declassify *dc = dd->declassify; dc; dc = dc->next)
-		n_rules += lat && dc->from->lattice == lat && dc->to->lattice == lat;
+		n_rules += dc->from->lattice && dc->to->lattice == dc->from->lattice;
+	for (const name_ref *s = dd->emits; s; s = s->next)
+		n_emits += s->decl && s->decl->u.sink.bound && s->decl->u.sink.bound->lattice;
 	if (n_rules) {
 		fprintf(c, "\n/* declassify FROM -> TO, as declared */\n");
 		fprintf(c, "static const pd_declassify_rule %s_declassify[%u] = {\n", name, n_rules);
 		for (const declassify *dc = dd->declassify; dc; dc = dc->next)
-			if (dc->from->lattice == lat && dc->to->lattice == lat)
-				fprintf(c, "\t{ %s, %s },\n", c_label(lat, dc->from->id), c_label(lat, dc->to->id));
+			if (dc->from->lattice && dc->to->lattice == dc->from->lattice)
+				fprintf(c, "\t{ &%s_lattice, %s, %s },\n", c_name(dc->from->lattice->decl),
+				        c_label(dc->from->lattice, dc->from->id), c_label(dc->from->lattice, dc->to->id));
+		fputs("};\n", c);
+	}
+	const label_set *initial = &dd->state_labels;
+	if (initial->n) {
+		fprintf(c, "\n/* what its state holds by declaration: where its label starts */\n");
+		fprintf(c, "static const pd_label_ref %s_initial[%u] = {\n", name, initial->n);
+		for (uint32_t i = 0; i < initial->n; i++)
+			fprintf(c, "\t{ &%s_lattice, %s },\n", c_name(initial->items[i].lat->decl),
+			        c_label(initial->items[i].lat, initial->items[i].id));
+		fputs("};\n", c);
+	}
+	if (n_emits) {
+		fprintf(c, "\n/* the sinks it declares it writes (`emits`) */\n");
+		fprintf(c, "static pd_sink *const %s_sinks[%u] = {\n", name, n_emits);
+		for (const name_ref *s = dd->emits; s; s = s->next)
+			if (s->decl && s->decl->u.sink.bound && s->decl->u.sink.bound->lattice)
+				fprintf(c, "\t&%s_sink,\n", c_name(s->decl));
 		fputs("};\n", c);
 	}
 	const decl *state = checkpointed_state(d);
@@ -109,105 +93,101 @@ static void emit_domain(emit_ctx *e, const decl *d)
 	fprintf(c, "\t.policy = %s,\n", dd->policy == RECOVER_RESTORE ? "PD_RECOVER_RESTORE" : "PD_RECOVER_RESET");
 	fprintf(c, "\t.quota_bytes = %llu,\n", (unsigned long long)dd->quota_bytes);
 	fprintf(c, "\t.checkpoint_every = %llu,\n", (unsigned long long)dd->checkpoint_every);
-	if (lat) {
+	if (dd->clearance && dd->clearance->lattice) {
+		const lattice *lat = dd->clearance->lattice;
 		fprintf(c, "\t.lattice = &%s_lattice,\n", c_name(lat->decl));
-		fprintf(c, "\t.clearance = %s,\n", c_label(lat, dd->clearance && dd->clearance->lattice == lat
-		                                               ? dd->clearance->id : lat->top));
+		fprintf(c, "\t.clearance = %s,\n", c_label(lat, dd->clearance->id));
 	}
 	if (n_rules)
 		fprintf(c, "\t.declassify = %s_declassify,\n\t.n_declassify = %u,\n", name, n_rules);
+	if (initial->n)
+		fprintf(c, "\t.initial = %s_initial,\n\t.n_initial = %u,\n", name, initial->n);
+	if (n_emits)
+		fprintf(c, "\t.sinks = %s_sinks,\n\t.n_sinks = %u,\n", name, n_emits);
 	if (state)
 		fprintf(c, "\t.save_state = %s_save_state,\n\t.load_state = %s_load_state,\n", name, name);
 	fputs("};\n", c);
 }
 
-/* The sinks a pipeline feeds, each once in first-use order, and per stage
- * the indexes of the sinks its edges reach: one pass over the edges. */
-typedef struct sink_map {
+/* One stage's edges: its successors and the sinks it feeds, in declaration
+ * order; and what rx feeds. */
+typedef struct stage_edges {
+	const char **next;              /* C expressions: stage index or PD_STAGE_TX */
+	uint32_t n_next;
 	const decl **sinks;
 	uint32_t n_sinks;
-	uint32_t **of_stage;            /* of_stage[stage index] */
-	uint32_t *n_of_stage;
-} sink_map;
+} stage_edges;
 
-static void map_sinks(const decl *p, sink_map *map)
+static void push(const void ***list, uint32_t *n, const void *item)
+{
+	const void **grown = ast_alloc((*n + 1) * sizeof(*grown));
+	if (*n)
+		memcpy(grown, *list, *n * sizeof(*grown));
+	grown[(*n)++] = item;
+	*list = grown;
+}
+
+static stage_edges *collect_edges(const decl *p, stage_edges *rx)
 {
 	const pipeline_decl *pl = &p->u.pipeline;
-	uint32_t n_edges = 0;
-	for (const edge *e = pl->edges; e; e = e->next)
-		n_edges += e->to_sink && e->from_stage;
-	map->sinks = ast_alloc((n_edges + 1) * sizeof(*map->sinks));
-	map->n_sinks = 0;
-	map->n_of_stage = ast_alloc((pl->n_order + 1) * sizeof(uint32_t));
-	map->of_stage = ast_alloc((pl->n_order + 1) * sizeof(uint32_t *));
-	uint32_t *index_of_edge = ast_alloc((n_edges + 1) * sizeof(uint32_t)), k = 0;
-	symtab *index = symtab_new();
+	stage_edges *per = ast_alloc((pl->n_order + 1) * sizeof(*per));
 	for (const edge *e = pl->edges; e; e = e->next) {
-		if (!e->to_sink || !e->from_stage)
-			continue;
-		uintptr_t i = (uintptr_t)symtab_get(index, e->to_sink->name);
-		if (i == 0) {
-			map->sinks[map->n_sinks++] = e->to_sink;
-			i = map->n_sinks;       /* stored as index + 1 */
-			symtab_insert(index, e->to_sink->name, (void *)i);
+		stage_edges *from = e->from_stage ? &per[e->from_stage->index] : rx;
+		if (e->to_sink) {
+			if (e->from_stage && e->to_sink->u.sink.bound && e->to_sink->u.sink.bound->lattice)
+				push((const void ***)&from->sinks, &from->n_sinks, e->to_sink);
+		} else {
+			const char *to = e->to_stage ? ast_printf("%u", e->to_stage->index) : "PD_STAGE_TX";
+			push((const void ***)&from->next, &from->n_next, to);
 		}
-		index_of_edge[k++] = (uint32_t)i - 1;
-		map->n_of_stage[e->from_stage->index]++;
 	}
-	for (uint32_t s = 0; s < pl->n_order; s++) {
-		map->of_stage[s] = ast_alloc((map->n_of_stage[s] + 1) * sizeof(uint32_t));
-		map->n_of_stage[s] = 0;
-	}
-	k = 0;
-	for (const edge *e = pl->edges; e; e = e->next)
-		if (e->to_sink && e->from_stage) {
-			uint32_t s = e->from_stage->index;
-			map->of_stage[s][map->n_of_stage[s]++] = index_of_edge[k++];
-		}
+	return per;
+}
+
+static void emit_index_list(FILE *c, const char *name, const char **items, uint32_t n)
+{
+	fprintf(c, "\nstatic const uint16_t %s[%u] = {", name, n);
+	for (uint32_t k = 0; k < n; k++)
+		fprintf(c, " %s,", items[k]);
+	fputs(" };\n", c);
 }
 
 static void emit_pipeline(emit_ctx *e, const decl *p)
 {
 	const pipeline_decl *pl = &p->u.pipeline;
 	const char *name = c_name(p);
-	sink_map map;
-	map_sinks(p, &map);
+	stage_edges rx = { 0 };
+	stage_edges *per = collect_edges(p, &rx);
 
 	fprintf(e->h, "/* pipeline %s: %u stage%s from rx to tx */\n", p->name, pl->n_order,
 	        pl->n_order == 1 ? "" : "s");
 	fprintf(e->h, "extern const pd_pipeline_desc %s_pipeline;\n\n", name);
 
 	FILE *c = e->c;
-	if (map.n_sinks) {
-		fprintf(c, "\nstatic const pd_sink_desc %s_sinks[%u] = {\n", name, map.n_sinks);
-		for (uint32_t i = 0; i < map.n_sinks; i++) {
-			const label_ref *b = map.sinks[i]->u.sink.bound;
-			fprintf(c, "\t{ \"%s\", %u },\n", map.sinks[i]->name, b && b->lattice ? b->id : 0);
-		}
-		fputs("};\n", c);
-	}
+	emit_index_list(c, ast_printf("%s_first", name), rx.next, rx.n_next);
 	for (uint32_t i = 0; i < pl->n_order; i++) {
-		if (map.n_of_stage[i] == 0)
-			continue;
-		fprintf(c, "\nstatic const uint16_t %s_%s_sinks[%u] = {", name, pl->order[i]->name,
-		        map.n_of_stage[i]);
-		for (uint32_t k = 0; k < map.n_of_stage[i]; k++)
-			fprintf(c, " %u,", map.of_stage[i][k]);
-		fputs(" };\n", c);
+		const char *s = pl->order[i]->name;
+		if (per[i].n_next)
+			emit_index_list(c, ast_printf("%s_%s_next", name, s), per[i].next, per[i].n_next);
+		if (per[i].n_sinks) {
+			fprintf(c, "\nstatic pd_sink *const %s_%s_sinks[%u] = {", name, s, per[i].n_sinks);
+			for (uint32_t k = 0; k < per[i].n_sinks; k++)
+				fprintf(c, " &%s_sink,", c_name(per[i].sinks[k]));
+			fputs(" };\n", c);
+		}
 	}
 	fprintf(c, "\nstatic const pd_stage_desc %s_stages[%u] = {\n", name, pl->n_order ? pl->n_order : 1);
 	for (uint32_t i = 0; i < pl->n_order; i++) {
 		const stage *s = pl->order[i];
-		uint32_t k = map.n_of_stage[i];
-		fprintf(c, "\t{ \"%s\", &%s_domain, %u, %s },\n", s->name, c_name(s->domain), k,
-		        k ? ast_printf("%s_%s_sinks", name, s->name) : "NULL");
+		fprintf(c, "\t{ \"%s\", &%s_domain, %u, %s, %u, %s },\n", s->name, c_name(s->domain),
+		        per[i].n_next, per[i].n_next ? ast_printf("%s_%s_next", name, s->name) : "NULL",
+		        per[i].n_sinks, per[i].n_sinks ? ast_printf("%s_%s_sinks", name, s->name) : "NULL");
 	}
 	fputs("};\n", c);
 	fprintf(c, "\nconst pd_pipeline_desc %s_pipeline = {\n", name);
 	fprintf(c, "\t.name = \"%s.%s\",\n\t.n_stages = %u,\n\t.stages = %s_stages,\n",
 	        p->module->name, p->name, pl->n_order, name);
-	fprintf(c, "\t.n_sinks = %u,\n\t.sinks = %s,\n};\n", map.n_sinks,
-	        map.n_sinks ? ast_printf("%s_sinks", name) : "NULL");
+	fprintf(c, "\t.n_first = %u,\n\t.first = %s_first,\n};\n", rx.n_next, name);
 }
 
 /* A sink's counters change at run time, so it is data, not a constant; the

@@ -273,6 +273,9 @@ label
 		{ $$ = AST_NEW(label_ref); $$->at = L(@1); $$->qualifier = $1; $$->name = $3; }
 	| '{' ident_list_opt '}'
 		{ $$ = AST_NEW(label_ref); $$->at = L(@1); $$->is_set = true; $$->set = reverse_name_list($2); }
+	| ident '.' '{' ident_list_opt '}'
+		{ $$ = AST_NEW(label_ref); $$->at = L(@1); $$->qualifier = $1; $$->is_set = true;
+		  $$->set = reverse_name_list($4); }
 	;
 
 label_opt

@@ -4,6 +4,8 @@
  *   sema_names.c     declarations into the symbol table; name lookup
  *   sema_labels.c    lattices (proved to be lattices) and label references
  *   sema_types.c     structs, interfaces, domains, sinks: types, modes, labels
+ *   sema_facts.c     what values hold (pointers, owned children, labels), and
+ *                    how each may be passed (move, inout, results)
  *   sema_pipeline.c  pipelines: stages, edges, cycles, rx-to-tx order
  *   sema_flow.c      which labels reach each sink over the wiring
  *
@@ -33,11 +35,19 @@ void sema_wrong_kind(loc at, const decl *d, const char *wanted);
 void sema_build_lattices(module *m);
 /* Resolves R (which may be NULL) as seen from M; false when it is unknown. */
 bool sema_resolve_label(module *m, label_ref *r);
+/* The same, where a bare `{}` means the bottom of CONTEXT (when not NULL):
+ * the target of `declassify A -> {}` is in A's lattice. */
+bool sema_resolve_label_in(module *m, label_ref *r, const lattice *context);
 /* The lattice a `labeled<T>` with no lattice named uses, or NULL (reported). */
 lattice *sema_default_lattice(module *m, loc at);
 
 /* sema_types.c */
 void sema_check_types(module *m);
+
+/* sema_facts.c */
+void sema_compute_facts(module *m);
+/* Adds to INTO the interfaces of every rref a value of type T holds. */
+void sema_type_rrefs(decl_list **into, const type *t);
 
 /* sema_pipeline.c */
 void sema_check_pipelines(module *m);

@@ -67,6 +67,7 @@ static void build_powerset(module *m, lattice *lat)
 	lat->n_labels = UINT32_C(1) << n;
 	lat->bottom = 0;
 	lat->top = lat->n_labels - 1;
+	lat->width = n;             /* a powerset label is its own down-set */
 }
 
 /* The index symtab holds index + 1, so that 0 (NULL) means "not there". */
@@ -200,6 +201,48 @@ static void build_order(module *m, lattice *lat)
 		lat->bottom = lat->meet[lat->bottom * n + i];
 		lat->top = lat->join[lat->top * n + i];
 	}
+	/*
+	 * The run time's encoding (runtime/pd_lattice.h): each label other than
+	 * bottom owns one bit, in id order, and a label is the set of the bits
+	 * of the labels at or below it, so that a <= b is (a & ~b) == 0.
+	 */
+	lat->width = n - 1;
+	lat->downset = ast_alloc(n * sizeof(uint64_t));
+	for (uint32_t j = 0; j < n; j++) {
+		if (j == lat->bottom)
+			continue;
+		uint64_t bit = UINT64_C(1) << (j < lat->bottom ? j : j - 1);
+		for (uint32_t i = 0; i < n; i++)
+			if (up[j] >> i & 1)
+				lat->downset[i] |= bit;
+	}
+}
+
+/* FNV-1a over a string, continuing from h. */
+static uint64_t fnv(uint64_t h, const char *s)
+{
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3u;
+	}
+	return h;
+}
+
+/*
+ * What an image names a lattice by: its module, name, kind, labels in id
+ * order and, for an order, who is below whom.  Reordering the declaration
+ * or changing the order changes it; a comment does not.
+ */
+static void fingerprint(module *m, lattice *lat)
+{
+	uint64_t h = fnv(fnv(fnv(0xcbf29ce484222325u, m->name), "."), lat->decl->name);
+	h = fnv(h, lat->is_powerset ? "/powerset" : "/order");
+	for (uint32_t i = 0; i < lat->n_names; i++) {
+		h = fnv(fnv(h, ";"), lat->label_names[i]);
+		if (!lat->is_powerset)
+			h = fnv(h, ast_printf("<%llx", (unsigned long long)lat->above[i]));
+	}
+	lat->fingerprint = h | 1;   /* never 0 */
 }
 
 void sema_build_lattices(module *m)
@@ -212,6 +255,8 @@ void sema_build_lattices(module *m)
 			build_powerset(m, &d->u.labels);
 		else
 			build_order(m, &d->u.labels);
+		if (d->u.labels.n_labels)
+			fingerprint(m, &d->u.labels);
 	}
 }
 
@@ -271,24 +316,93 @@ static bool resolve_qualified(module *m, label_ref *r)
 	return true;
 }
 
-static bool resolve_set(module *m, label_ref *r)
+/* The lattice a qualifier names (LATTICE, or MODULE when it has one). */
+static lattice *lattice_named(module *m, const char *qualifier, loc at)
 {
-	if (r->set == NULL) {
-		lattice *lat = NULL;
-		for (decl *d = m->decls; d; d = d->next)
-			if (d->kind == DECL_LABELS && d->u.labels.is_powerset)
-				lat = lat ? NULL : &d->u.labels;
-		if (lat == NULL) {
-			diag_error(r->at, "'{}' needs exactly one powerset lattice in this module");
+	decl *d = symtab_get(m->symbols, qualifier);
+	for (import *imp = m->imports; d == NULL && imp; imp = imp->next)
+		if (imp->module && imp->module->symbols)
+			d = symtab_get(imp->module->symbols, qualifier);
+	if (d && d->kind == DECL_LABELS)
+		return &d->u.labels;
+	diag_error(at, "'%s' is not a label lattice", qualifier);
+	return NULL;
+}
+
+static void count_powersets(module *from, uint32_t *n, lattice **first, lattice **second)
+{
+	for (decl *d = from ? from->decls : NULL; d; d = d->next)
+		if (d->kind == DECL_LABELS && d->u.labels.is_powerset) {
+			if (*n == 0)
+				*first = &d->u.labels;
+			else if (*n == 1)
+				*second = &d->u.labels;
+			(*n)++;
+		}
+}
+
+/* The powerset lattices in scope: this module's and its direct imports'. */
+static uint32_t powersets_in_scope(module *m, lattice **first, lattice **second)
+{
+	uint32_t n = 0;
+	count_powersets(m, &n, first, second);
+	for (import *imp = m->imports; imp; imp = imp->next)
+		count_powersets(imp->module, &n, first, second);
+	return n;
+}
+
+static bool resolve_set(module *m, label_ref *r, const lattice *context)
+{
+	lattice *named = NULL;
+	if (r->qualifier) {
+		named = lattice_named(m, r->qualifier, r->at);
+		if (named == NULL)
 			return false;
+		if (!named->is_powerset) {
+			diag_error(r->at, "'%s' is an ordered lattice; a set of atoms needs a powerset",
+			           r->qualifier);
+			return false;
+		}
+	}
+	if (r->set == NULL) {
+		lattice *lat = named ? named : (lattice *)context;
+		if (lat == NULL) {
+			lattice *a = NULL, *b = NULL;
+			uint32_t n = powersets_in_scope(m, &a, &b);
+			if (n == 1) {
+				lat = a;
+			} else if (n == 0) {
+				diag_error(r->at, "'{}' is the bottom of a powerset lattice, and none is in scope");
+				return false;
+			} else {
+				diag_error(r->at, "'{}' is ambiguous: %u powerset lattices are in scope "
+				           "(write '%s.{}' or '%s.{}')", n, a->decl->name, b->decl->name);
+				diag_note(a->decl->at, "'%s' is declared here", a->decl->name);
+				diag_note(b->decl->at, "'%s' is declared here", b->decl->name);
+				return false;
+			}
 		}
 		r->lattice = lat;
 		r->id = 0;
 		return true;
 	}
+	r->lattice = named;
 	uint32_t id = 0;
 	for (name_list *a = r->set; a; a = a->next) {
-		label_sym *s = find_label(m, a->name, a->at);
+		label_sym *s = NULL;
+		if (named) {
+			for (uint32_t i = 0; i < named->n_names && s == NULL; i++)
+				if (strcmp(named->label_names[i], a->name) == 0) {
+					id |= UINT32_C(1) << i;
+					s = (label_sym *)1;
+				}
+			if (s == NULL) {
+				diag_error(a->at, "lattice '%s' has no atom '%s'", named->decl->name, a->name);
+				return false;
+			}
+			continue;
+		}
+		s = find_label(m, a->name, a->at);
 		if (s == NULL)
 			return false;
 		if (!s->lat->is_powerset) {
@@ -310,10 +424,15 @@ static bool resolve_set(module *m, label_ref *r)
 
 bool sema_resolve_label(module *m, label_ref *r)
 {
+	return sema_resolve_label_in(m, r, NULL);
+}
+
+bool sema_resolve_label_in(module *m, label_ref *r, const lattice *context)
+{
 	if (r == NULL)
 		return true;
 	if (r->is_set)
-		return resolve_set(m, r);
+		return resolve_set(m, r, context);
 	if (r->qualifier)
 		return resolve_qualified(m, r);
 	label_sym *s = find_label(m, r->name, r->at);

@@ -466,7 +466,7 @@ static void check_domain(module *m, decl *d)
 	}
 	sema_resolve_label(m, dd->clearance);
 	for (declassify *dc = dd->declassify; dc; dc = dc->next) {
-		if (!sema_resolve_label(m, dc->from) || !sema_resolve_label(m, dc->to))
+		if (!sema_resolve_label(m, dc->from) || !sema_resolve_label_in(m, dc->to, dc->from->lattice))
 			continue;
 		lattice *lat = dc->from->lattice;
 		if (dc->to->lattice != lat) {

@@ -12,16 +12,24 @@ const pd_domain_spec demo_parse_domain = {
 	.checkpoint_every = 0,
 };
 
+static const uint16_t demo_main_first[1] = { 0, };
+
+static const uint16_t demo_main_parse_next[1] = { 1, };
+
+static const uint16_t demo_main_firewall_next[1] = { 2, };
+
+static const uint16_t demo_main_balance_next[1] = { PD_STAGE_TX, };
+
 static const pd_stage_desc demo_main_stages[3] = {
-	{ "parse", &demo_parse_domain, 0, NULL },
-	{ "firewall", &firewall_firewall_domain, 0, NULL },
-	{ "balance", &maglev_maglev_domain, 0, NULL },
+	{ "parse", &demo_parse_domain, 1, demo_main_parse_next, 0, NULL },
+	{ "firewall", &firewall_firewall_domain, 1, demo_main_firewall_next, 0, NULL },
+	{ "balance", &maglev_maglev_domain, 1, demo_main_balance_next, 0, NULL },
 };
 
 const pd_pipeline_desc demo_main_pipeline = {
 	.name = "demo.main",
 	.n_stages = 3,
 	.stages = demo_main_stages,
-	.n_sinks = 0,
-	.sinks = NULL,
+	.n_first = 1,
+	.first = demo_main_first,
 };

@@ -14,8 +14,11 @@ static void firewall_vec_shared_rule_save(pd_ckpt_writer *w, const firewall_vec_
 {
 	pd_ckpt_put_count(w, v->len);
 	for (uint32_t i = 0; i < v->len; i++) {
-		if (pd_ckpt_put_shared(w, v->items[i]))
-			firewall_rule_save(w, v->items[i]);
+		if (pd_ckpt_put_shared(w, v->items[i])) {
+			if (pd_ckpt_put_enter(w) == 0)
+				firewall_rule_save(w, v->items[i]);
+			pd_ckpt_put_leave(w);
+		}
 	}
 }
 
@@ -212,11 +215,15 @@ void firewall_trie_node_save(pd_ckpt_writer *w, const firewall_trie_node *v)
 	__builtin_prefetch(v->one);
 	__builtin_prefetch(v->rules.items);
 	pd_ckpt_put_present(w, v->zero != NULL);
-	if (v->zero)
+	if (v->zero && pd_ckpt_put_enter(w) == 0)
 		firewall_trie_node_save(w, v->zero);
+	if (v->zero)
+		pd_ckpt_put_leave(w);
 	pd_ckpt_put_present(w, v->one != NULL);
-	if (v->one)
+	if (v->one && pd_ckpt_put_enter(w) == 0)
 		firewall_trie_node_save(w, v->one);
+	if (v->one)
+		pd_ckpt_put_leave(w);
 	firewall_vec_shared_rule_save(w, &v->rules);
 }
 
@@ -324,7 +331,9 @@ void firewall_ruleset_save(pd_ckpt_writer *w, const firewall_ruleset *v)
 {
 	/* needed after the first pointer's subtree: start the misses now */
 	__builtin_prefetch(v->all.items);
-	firewall_trie_node_save(w, v->root);	/* own, never NULL: no presence byte */
+	if (pd_ckpt_put_enter(w) == 0)	/* own, never NULL: no presence byte */
+		firewall_trie_node_save(w, v->root);
+	pd_ckpt_put_leave(w);
 	firewall_vec_shared_rule_save(w, &v->all);
 	pd_ckpt_put_u64(w, v->generation);
 }
@@ -418,17 +427,102 @@ int firewall_ruleset_restore(const void *image, size_t len, const pd_ckpt_limits
 	return rc;
 }
 
+/* ---- walks over a trie_node ---- */
+
+int firewall_trie_node_inspect(pd_walk *w, const firewall_trie_node *v)
+{
+	int rc;
+
+	if (v->zero) {
+		if ((rc = pd_probe_read(v->zero, sizeof(*v->zero))) < 0)
+			return rc;
+		if ((rc = pd_walk_enter(w)) < 0)
+			return rc;
+		if ((rc = firewall_trie_node_inspect(w, v->zero)) < 0)
+			return rc;
+		pd_walk_leave(w);
+	}
+	if (v->one) {
+		if ((rc = pd_probe_read(v->one, sizeof(*v->one))) < 0)
+			return rc;
+		if ((rc = pd_walk_enter(w)) < 0)
+			return rc;
+		if ((rc = firewall_trie_node_inspect(w, v->one)) < 0)
+			return rc;
+		pd_walk_leave(w);
+	}
+	if ((rc = pd_probe_read(v->rules.items, (size_t)v->rules.len * sizeof(*v->rules.items))) < 0)
+		return rc;
+	for (uint32_t i1 = 0; i1 < v->rules.len; i1++) {
+		if (v->rules.items[i1] == NULL)
+			return -PD_EINVAL;	/* never NULL, says its type */
+		if (v->rules.items[i1]) {
+			if ((rc = pd_walk_shared(w, v->rules.items[i1], sizeof(*v->rules.items[i1]))) < 0)
+				return rc;
+			if (rc == 1) {
+			}
+		}
+	}
+	return 0;
+}
+
+/* ---- walks over a ruleset ---- */
+
+int firewall_ruleset_inspect(pd_walk *w, const firewall_ruleset *v)
+{
+	int rc;
+
+	if (v->root == NULL)
+		return -PD_EINVAL;	/* never NULL, says its type */
+	if (v->root) {
+		if ((rc = pd_probe_read(v->root, sizeof(*v->root))) < 0)
+			return rc;
+		if ((rc = pd_walk_enter(w)) < 0)
+			return rc;
+		if ((rc = firewall_trie_node_inspect(w, v->root)) < 0)
+			return rc;
+		pd_walk_leave(w);
+	}
+	if ((rc = pd_probe_read(v->all.items, (size_t)v->all.len * sizeof(*v->all.items))) < 0)
+		return rc;
+	for (uint32_t i1 = 0; i1 < v->all.len; i1++) {
+		if (v->all.items[i1] == NULL)
+			return -PD_EINVAL;	/* never NULL, says its type */
+		if (v->all.items[i1]) {
+			if ((rc = pd_walk_shared(w, v->all.items[i1], sizeof(*v->all.items[i1]))) < 0)
+				return rc;
+			if (rc == 1) {
+			}
+		}
+	}
+	return 0;
+}
+
+const pd_iface firewall_filter_iface = {
+	.name = "firewall.filter",
+	.base = &std_stage_iface,
+	.n_methods = 3,
+};
+
 static int firewall_firewall_save_state(const void *state, void **image, size_t *len)
 {
 	return firewall_ruleset_checkpoint(state, image, len);
 }
 
-/* Into the state a fresh init just built: empty it, then load. */
+/* Into the state a fresh init just built: load beside it, and only a
+ * whole load replaces it (a failed one leaves the fresh state). */
 static int firewall_firewall_load_state(const void *image, size_t len, void *state)
 {
-	firewall_ruleset_free(state);
-	memset(state, 0, sizeof(firewall_ruleset));
-	return firewall_ruleset_restore(image, len, NULL, state);
+	firewall_ruleset *loaded = pd_alloc(sizeof(*loaded), NULL);
+	if (loaded == NULL)
+		return -PD_ENOMEM;
+	int rc = firewall_ruleset_restore(image, len, NULL, loaded);
+	if (rc == 0) {
+		firewall_ruleset_free(state);
+		memcpy(state, loaded, sizeof(*loaded));
+	}
+	pd_free(loaded);
+	return rc;
 }
 
 const pd_domain_spec firewall_firewall_domain = {

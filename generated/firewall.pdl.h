@@ -25,6 +25,10 @@
 extern "C" {
 #endif
 
+/* a handle to a filter (runtime/pd_rref.h) */
+typedef struct firewall_filter_rref {
+	pd_rref r;
+} firewall_filter_rref;
 typedef struct firewall_rule firewall_rule;
 typedef struct firewall_trie_node firewall_trie_node;
 typedef struct firewall_ruleset firewall_ruleset;
@@ -114,6 +118,12 @@ int firewall_ruleset_checkpoint(const firewall_ruleset *v, void **image, size_t 
  * zeroed again and nothing is left allocated. */
 int firewall_ruleset_restore(const void *image, size_t len, const pd_ckpt_limits *limits, firewall_ruleset *out);
 
+/* walks over a trie_node, for proxies (runtime/pd_call.h) */
+int firewall_trie_node_inspect(pd_walk *w, const firewall_trie_node *v);
+
+/* walks over a ruleset, for proxies (runtime/pd_call.h) */
+int firewall_ruleset_inspect(pd_walk *w, const firewall_ruleset *v);
+
 /* interface filter : stage: implementations fill one of these and export it */
 typedef struct firewall_filter_ops {
 	std_stage_ops stage;	/* the methods of std.stage, first */
@@ -126,49 +136,105 @@ enum {
 	FIREWALL_FILTER_RULE_COUNT = 2,
 };
 
-/* proxies: call an exported filter through an rref */
-PD_PROXY int firewall_filter_add_rule(pd_rref rref, const firewall_rule *r, uint32_t *result)
+/* What a filter handle must name: an object exported as filter or an interface
+ * extending it (the proxies check; runtime/pd_rref.h). */
+extern const pd_iface firewall_filter_iface;
+
+/* A handle that arrived untyped (pd_domain_export_rref, a message):
+ * 0 and *out when it names a filter, else -PD_EIFACE or why it does not
+ * resolve, and *out the null handle. */
+static inline int firewall_filter_from_rref(pd_rref r, firewall_filter_rref *out)
 {
-	pd_call call;
-	int rc = pd_call_enter(&call, rref, FIREWALL_FILTER_ADD_RULE);
-	if (rc < 0)
-		return rc;
-	const firewall_filter_ops *ops = call.ops;
-	rc = pd_call_flow_in(&call, NULL, 0);
-	if (rc < 0) {
-		pd_call_leave(&call);
-		return rc;
-	}
-	rc = PD_CALL_VIA(&call, ops->add_rule)(call.self, r, result);
-	if (rc >= 0 && (rc = pd_call_flow_out(&call, NULL, 0)) < 0)
-		memset(result, 0, sizeof(*result));
-	pd_call_leave(&call);
+	int rc = pd_rref_check_iface(r, &firewall_filter_iface);
+	out->r = rc == 0 ? r : PD_RREF_NULL;
 	return rc;
 }
 
-PD_PROXY int firewall_filter_rule_count(pd_rref rref, uint64_t *result)
+/* The handle of the k-th object domain d exported, as a filter (d's manager
+ * only: runtime/pd_rref.h, pd_domain_export_rref). */
+static inline int firewall_filter_of_domain(const pd_domain *d, unsigned k, firewall_filter_rref *out)
 {
-	pd_call call;
-	int rc = pd_call_enter(&call, rref, FIREWALL_FILTER_RULE_COUNT);
-	if (rc < 0)
-		return rc;
-	const firewall_filter_ops *ops = call.ops;
-	rc = pd_call_flow_in(&call, NULL, 0);
+	pd_rref r;
+	int rc = pd_domain_export_rref(d, k, &r);
 	if (rc < 0) {
-		pd_call_leave(&call);
+		out->r = PD_RREF_NULL;
 		return rc;
 	}
-	rc = PD_CALL_VIA(&call, ops->rule_count)(call.self, result);
-	if (rc >= 0 && (rc = pd_call_flow_out(&call, NULL, 0)) < 0)
-		memset(result, 0, sizeof(*result));
+	return firewall_filter_from_rref(r, out);
+}
+
+/* A filter is a std.stage too. */
+static inline std_stage_rref firewall_filter_as_std_stage(firewall_filter_rref r)
+{
+	std_stage_rref b;
+	b.r = r.r;
+	return b;
+}
+
+/* proxies: call an exported filter through its handle */
+PD_PROXY int firewall_filter_add_rule(firewall_filter_rref rref, const firewall_rule *r, uint32_t *result)
+{
+	if (r == NULL || result == NULL)
+		return -PD_EINVAL;
+	pd_call call;
+	int rc = pd_call_resolve(&call, rref.r, &firewall_filter_iface, FIREWALL_FILTER_ADD_RULE);
+	if (rc < 0)
+		return rc;
+	const firewall_filter_ops *ops = (const firewall_filter_ops *)call.ops;
+	pd_walk walk_;
+	pd_walk_init(&walk_, call.caller);
+	if ((rc = pd_probe_read(r, sizeof(*r))) < 0)
+		return rc;
+	if ((rc = pd_call_flow_in(&call, walk_.labels)) < 0)
+		return rc;
+	if ((rc = pd_call_switch(&call)) < 0)
+		return rc;
+	uint32_t result_;
+	memset(&result_, 0, sizeof(result_));
+	rc = PD_CALL_VIA(&call, ops->add_rule)(call.self, r, &result_);
 	pd_call_leave(&call);
+	if (rc >= 0)
+		rc = pd_call_flow_out(&call, PD_LABELS_BOTTOM);
+	if (rc < 0) {
+		pd_wipe(&result_, sizeof(result_));
+		return rc;
+	}
+	*result = result_;
 	return rc;
 }
 
+PD_PROXY int firewall_filter_rule_count(firewall_filter_rref rref, uint64_t *result)
+{
+	if (result == NULL)
+		return -PD_EINVAL;
+	pd_call call;
+	int rc = pd_call_resolve(&call, rref.r, &firewall_filter_iface, FIREWALL_FILTER_RULE_COUNT);
+	if (rc < 0)
+		return rc;
+	const firewall_filter_ops *ops = (const firewall_filter_ops *)call.ops;
+	if ((rc = pd_call_flow_in(&call, PD_LABELS_BOTTOM)) < 0)
+		return rc;
+	if ((rc = pd_call_switch(&call)) < 0)
+		return rc;
+	uint64_t result_;
+	memset(&result_, 0, sizeof(result_));
+	rc = PD_CALL_VIA(&call, ops->rule_count)(call.self, &result_);
+	pd_call_leave(&call);
+	if (rc >= 0)
+		rc = pd_call_flow_out(&call, PD_LABELS_BOTTOM);
+	if (rc < 0) {
+		pd_wipe(&result_, sizeof(result_));
+		return rc;
+	}
+	*result = result_;
+	return rc;
+}
+
+/* Exports OBJ with these ops from the current domain (runtime/pd_rref.h). */
 static inline int firewall_filter_export(const firewall_filter_ops *ops, void *self,
-		pd_acl_fn acl, void *acl_arg, pd_rref *out)
+		pd_acl_fn acl, void *acl_arg, firewall_filter_rref *out)
 {
-	return pd_export(ops, self, acl, acl_arg, out);
+	return pd_export(&firewall_filter_iface, ops, self, acl, acl_arg, out ? &out->r : NULL);
 }
 
 /* domain firewall : filter.  The stage code defines firewall_firewall_init: it runs inside

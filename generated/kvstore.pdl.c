@@ -4,6 +4,12 @@
  */
 #include "kvstore.pdl.h"
 
+/* Places this module's lattices in the run time's packed labels at start. */
+__attribute__((constructor)) static void kvstore_register_lattices(void)
+{
+	pd_lattice_register(&kvstore_tenants_lattice);
+}
+
 unsigned long kvstore_tenants_selftest(void)
 {
 #define J kvstore_tenants_join
@@ -49,6 +55,9 @@ static const char *const kvstore_tenants_names[3] = {
 	"carol",
 };
 
+/* where the run time put tenants in its packed labels (pd_lattice.h) */
+static pd_lattice_slot kvstore_tenants_slot;
+
 const pd_lattice kvstore_tenants_lattice = {
 	.name = "kvstore.tenants",
 	.kind = PD_LATTICE_POWERSET,
@@ -57,6 +66,9 @@ const pd_lattice kvstore_tenants_lattice = {
 	.names = kvstore_tenants_names,
 	.bottom = 0,
 	.top = 0x7,
+	.width = 3,	/* a label is its own atom set */
+	.fingerprint = UINT64_C(0x99a826fc8b5e3091),
+	.slot = &kvstore_tenants_slot,
 };
 
 /* vec<T> helpers, used by the struct functions below */
@@ -337,8 +349,10 @@ void kvstore_store_state_save(pd_ckpt_writer *w, const kvstore_store_state *v)
 	__builtin_prefetch(v->journal);
 	kvstore_vec_entry_save(w, &v->entries);
 	pd_ckpt_put_present(w, v->journal != NULL);
-	if (v->journal)
+	if (v->journal && pd_ckpt_put_enter(w) == 0)
 		kvstore_buffer_save(w, v->journal);
+	if (v->journal)
+		pd_ckpt_put_leave(w);
 	pd_ckpt_put_u64(w, v->puts);
 	pd_ckpt_put_u64(w, v->gets);
 	pd_ckpt_put_u64(w, v->refused);
@@ -441,6 +455,180 @@ int kvstore_store_state_restore(const void *image, size_t len, const pd_ckpt_lim
 	return rc;
 }
 
+/* ---- walks over a entry ---- */
+
+int kvstore_entry_inspect(pd_walk *w, const kvstore_entry *v)
+{
+	int rc;
+
+	if ((rc = pd_probe_read(v->key.data, v->key.len)) < 0)
+		return rc;
+	pd_walk_label(w, &kvstore_tenants_lattice, v->value.label);
+	if ((rc = pd_probe_read(v->value.value.data, v->value.value.len)) < 0)
+		return rc;
+	return 0;
+}
+
+int kvstore_entry_move_check(pd_walk *w, const kvstore_entry *v)
+{
+	int rc;
+
+	if ((rc = (v->key.data || v->key.len) ? pd_move_visit(w, v->key.data, v->key.len) : 0) < 0)
+		return rc;
+	pd_walk_label(w, &kvstore_tenants_lattice, v->value.label);
+	if ((rc = (v->value.value.data || v->value.value.len) ? pd_move_visit(w, v->value.value.data, v->value.value.len) : 0) < 0)
+		return rc;
+	return 0;
+}
+
+void kvstore_entry_move_give(pd_walk *w, kvstore_entry *v)
+{
+	if (v->key.data)
+		pd_move_give(w, v->key.data);
+	if (v->value.value.data)
+		pd_move_give(w, v->value.value.data);
+}
+
+int kvstore_entry_move_check_root(pd_walk *w, kvstore_entry *obj)
+{
+	int rc = pd_move_visit(w, obj, sizeof(*obj));
+	return rc < 0 ? rc : kvstore_entry_move_check(w, obj);
+}
+
+void kvstore_entry_move_give_root(pd_walk *w, kvstore_entry *obj)
+{
+	pd_move_give(w, obj);
+	kvstore_entry_move_give(w, obj);
+}
+
+/* ---- walks over a buffer ---- */
+
+int kvstore_buffer_inspect(pd_walk *w, const kvstore_buffer *v)
+{
+	(void)w;
+	int rc;
+
+	if ((rc = pd_probe_read(v->data.data, v->data.len)) < 0)
+		return rc;
+	return 0;
+}
+
+int kvstore_buffer_move_check(pd_walk *w, const kvstore_buffer *v)
+{
+	int rc;
+
+	if ((rc = (v->data.data || v->data.len) ? pd_move_visit(w, v->data.data, v->data.len) : 0) < 0)
+		return rc;
+	return 0;
+}
+
+void kvstore_buffer_move_give(pd_walk *w, kvstore_buffer *v)
+{
+	if (v->data.data)
+		pd_move_give(w, v->data.data);
+}
+
+int kvstore_buffer_move_check_root(pd_walk *w, kvstore_buffer *obj)
+{
+	int rc = pd_move_visit(w, obj, sizeof(*obj));
+	return rc < 0 ? rc : kvstore_buffer_move_check(w, obj);
+}
+
+void kvstore_buffer_move_give_root(pd_walk *w, kvstore_buffer *obj)
+{
+	pd_move_give(w, obj);
+	kvstore_buffer_move_give(w, obj);
+}
+
+/* ---- walks over a store_state ---- */
+
+int kvstore_store_state_inspect(pd_walk *w, const kvstore_store_state *v)
+{
+	int rc;
+
+	if ((rc = pd_probe_read(v->entries.items, (size_t)v->entries.len * sizeof(*v->entries.items))) < 0)
+		return rc;
+	for (uint32_t i1 = 0; i1 < v->entries.len; i1++) {
+		if ((rc = kvstore_entry_inspect(w, &v->entries.items[i1])) < 0)
+			return rc;
+	}
+	if (v->journal) {
+		if ((rc = pd_probe_read(v->journal, sizeof(*v->journal))) < 0)
+			return rc;
+		if ((rc = pd_walk_enter(w)) < 0)
+			return rc;
+		if ((rc = kvstore_buffer_inspect(w, v->journal)) < 0)
+			return rc;
+		pd_walk_leave(w);
+	}
+	return 0;
+}
+
+int kvstore_store_state_move_check(pd_walk *w, const kvstore_store_state *v)
+{
+	int rc;
+
+	if ((rc = (v->entries.items || v->entries.len || v->entries.cap) ? pd_move_visit(w, v->entries.items, (size_t)(v->entries.len > v->entries.cap ? v->entries.len : v->entries.cap) * sizeof(*v->entries.items)) : 0) < 0)
+		return rc;
+	for (uint32_t i1 = 0; i1 < v->entries.len; i1++) {
+		if ((rc = kvstore_entry_move_check(w, &v->entries.items[i1])) < 0)
+			return rc;
+	}
+	if (v->journal) {
+		if ((rc = pd_move_visit(w, v->journal, sizeof(*v->journal))) < 0)
+			return rc;
+		if ((rc = pd_walk_enter(w)) < 0)
+			return rc;
+		if ((rc = kvstore_buffer_move_check(w, v->journal)) < 0)
+			return rc;
+		pd_walk_leave(w);
+	}
+	return 0;
+}
+
+void kvstore_store_state_move_give(pd_walk *w, kvstore_store_state *v)
+{
+	if (v->entries.items)
+		pd_move_give(w, v->entries.items);
+	for (uint32_t i1 = 0; i1 < v->entries.len; i1++) {
+		kvstore_entry_move_give(w, &v->entries.items[i1]);
+	}
+	if (v->journal) {
+		pd_move_give(w, v->journal);
+		kvstore_buffer_move_give(w, v->journal);
+	}
+}
+
+int kvstore_store_state_move_check_root(pd_walk *w, kvstore_store_state *obj)
+{
+	int rc = pd_move_visit(w, obj, sizeof(*obj));
+	return rc < 0 ? rc : kvstore_store_state_move_check(w, obj);
+}
+
+void kvstore_store_state_move_give_root(pd_walk *w, kvstore_store_state *obj)
+{
+	pd_move_give(w, obj);
+	kvstore_store_state_move_give(w, obj);
+}
+
+const pd_iface kvstore_store_iface = {
+	.name = "kvstore.store",
+	.base = NULL,
+	.n_methods = 4,
+};
+
+const pd_iface kvstore_audit_iface = {
+	.name = "kvstore.audit",
+	.base = NULL,
+	.n_methods = 1,
+};
+
+const pd_iface kvstore_client_iface = {
+	.name = "kvstore.client",
+	.base = NULL,
+	.n_methods = 1,
+};
+
 pd_sink kvstore_audit_log_sink = {
 	.name = "kvstore.audit_log",
 	.lattice = &kvstore_tenants_lattice,
@@ -459,7 +647,12 @@ const pd_domain_spec kvstore_kv_domain = {
 
 /* declassify FROM -> TO, as declared */
 static const pd_declassify_rule kvstore_auditor_declassify[1] = {
-	{ KVSTORE_TENANTS_TOP, KVSTORE_TENANTS_BOTTOM },
+	{ &kvstore_tenants_lattice, KVSTORE_TENANTS_TOP, KVSTORE_TENANTS_BOTTOM },
+};
+
+/* the sinks it declares it writes (`emits`) */
+static pd_sink *const kvstore_auditor_sinks[1] = {
+	&kvstore_audit_log_sink,
 };
 
 const pd_domain_spec kvstore_auditor_domain = {
@@ -472,6 +665,8 @@ const pd_domain_spec kvstore_auditor_domain = {
 	.clearance = KVSTORE_TENANTS_TOP,
 	.declassify = kvstore_auditor_declassify,
 	.n_declassify = 1,
+	.sinks = kvstore_auditor_sinks,
+	.n_sinks = 1,
 };
 
 const pd_domain_spec kvstore_alice_client_domain = {

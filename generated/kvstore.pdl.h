@@ -54,6 +54,18 @@ static inline bool kvstore_tenants_leq(pd_label a, pd_label b)
  * number of violations (0 when it is a lattice, as pdlc proved). */
 unsigned long kvstore_tenants_selftest(void);
 
+/* a handle to a store (runtime/pd_rref.h) */
+typedef struct kvstore_store_rref {
+	pd_rref r;
+} kvstore_store_rref;
+/* a handle to a audit (runtime/pd_rref.h) */
+typedef struct kvstore_audit_rref {
+	pd_rref r;
+} kvstore_audit_rref;
+/* a handle to a client (runtime/pd_rref.h) */
+typedef struct kvstore_client_rref {
+	pd_rref r;
+} kvstore_client_rref;
 typedef struct kvstore_entry kvstore_entry;
 typedef struct kvstore_buffer kvstore_buffer;
 typedef struct kvstore_store_state kvstore_store_state;
@@ -142,6 +154,27 @@ int kvstore_store_state_checkpoint(const kvstore_store_state *v, void **image, s
  * zeroed again and nothing is left allocated. */
 int kvstore_store_state_restore(const void *image, size_t len, const pd_ckpt_limits *limits, kvstore_store_state *out);
 
+/* walks over a entry, for proxies (runtime/pd_call.h) */
+int kvstore_entry_inspect(pd_walk *w, const kvstore_entry *v);
+int kvstore_entry_move_check(pd_walk *w, const kvstore_entry *v);
+void kvstore_entry_move_give(pd_walk *w, kvstore_entry *v);
+int kvstore_entry_move_check_root(pd_walk *w, kvstore_entry *obj);
+void kvstore_entry_move_give_root(pd_walk *w, kvstore_entry *obj);
+
+/* walks over a buffer, for proxies (runtime/pd_call.h) */
+int kvstore_buffer_inspect(pd_walk *w, const kvstore_buffer *v);
+int kvstore_buffer_move_check(pd_walk *w, const kvstore_buffer *v);
+void kvstore_buffer_move_give(pd_walk *w, kvstore_buffer *v);
+int kvstore_buffer_move_check_root(pd_walk *w, kvstore_buffer *obj);
+void kvstore_buffer_move_give_root(pd_walk *w, kvstore_buffer *obj);
+
+/* walks over a store_state, for proxies (runtime/pd_call.h) */
+int kvstore_store_state_inspect(pd_walk *w, const kvstore_store_state *v);
+int kvstore_store_state_move_check(pd_walk *w, const kvstore_store_state *v);
+void kvstore_store_state_move_give(pd_walk *w, kvstore_store_state *v);
+int kvstore_store_state_move_check_root(pd_walk *w, kvstore_store_state *obj);
+void kvstore_store_state_move_give_root(pd_walk *w, kvstore_store_state *obj);
+
 /* interface store: implementations fill one of these and export it */
 typedef struct kvstore_store_ops {
 	int (*put)(void *self, const pd_bytes *key, const kvstore_labeled_bytes *value);
@@ -157,98 +190,173 @@ enum {
 	KVSTORE_STORE_APPEND = 3,
 };
 
-/* proxies: call an exported store through an rref */
-PD_PROXY int kvstore_store_put(pd_rref rref, const pd_bytes *key, const kvstore_labeled_bytes *value)
+/* What a store handle must name: an object exported as store or an interface
+ * extending it (the proxies check; runtime/pd_rref.h). */
+extern const pd_iface kvstore_store_iface;
+
+/* A handle that arrived untyped (pd_domain_export_rref, a message):
+ * 0 and *out when it names a store, else -PD_EIFACE or why it does not
+ * resolve, and *out the null handle. */
+static inline int kvstore_store_from_rref(pd_rref r, kvstore_store_rref *out)
 {
-	pd_call call;
-	int rc = pd_call_enter(&call, rref, KVSTORE_STORE_PUT);
-	if (rc < 0)
-		return rc;
-	const kvstore_store_ops *ops = call.ops;
-	rc = pd_call_flow_in(&call, &kvstore_tenants_lattice, value->label);
+	int rc = pd_rref_check_iface(r, &kvstore_store_iface);
+	out->r = rc == 0 ? r : PD_RREF_NULL;
+	return rc;
+}
+
+/* The handle of the k-th object domain d exported, as a store (d's manager
+ * only: runtime/pd_rref.h, pd_domain_export_rref). */
+static inline int kvstore_store_of_domain(const pd_domain *d, unsigned k, kvstore_store_rref *out)
+{
+	pd_rref r;
+	int rc = pd_domain_export_rref(d, k, &r);
 	if (rc < 0) {
-		pd_call_leave(&call);
+		out->r = PD_RREF_NULL;
 		return rc;
 	}
+	return kvstore_store_from_rref(r, out);
+}
+
+/* proxies: call an exported store through its handle */
+PD_PROXY int kvstore_store_put(kvstore_store_rref rref, const pd_bytes *key, const kvstore_labeled_bytes *value)
+{
+	if (key == NULL || value == NULL)
+		return -PD_EINVAL;
+	pd_call call;
+	int rc = pd_call_resolve(&call, rref.r, &kvstore_store_iface, KVSTORE_STORE_PUT);
+	if (rc < 0)
+		return rc;
+	const kvstore_store_ops *ops = (const kvstore_store_ops *)call.ops;
+	pd_walk walk_;
+	pd_walk_init(&walk_, call.caller);
+	if ((rc = pd_probe_read(key, sizeof(*key))) < 0)
+		return rc;
+	if ((rc = pd_probe_read((*key).data, (*key).len)) < 0)
+		return rc;
+	if ((rc = pd_probe_read(value, sizeof(*value))) < 0)
+		return rc;
+	pd_walk_label(&walk_, &kvstore_tenants_lattice, (*value).label);
+	if ((rc = pd_probe_read((*value).value.data, (*value).value.len)) < 0)
+		return rc;
+	if ((rc = pd_call_flow_in(&call, walk_.labels)) < 0)
+		return rc;
+	if ((rc = pd_call_switch(&call)) < 0)
+		return rc;
 	rc = PD_CALL_VIA(&call, ops->put)(call.self, key, value);
+	pd_call_leave(&call);
 	if (rc >= 0)
-		rc = pd_call_flow_out(&call, NULL, 0);
-	pd_call_leave(&call);
+		rc = pd_call_flow_out(&call, PD_LABELS_BOTTOM);
+	if (rc < 0)
+		return rc;
 	return rc;
 }
 
-PD_PROXY int kvstore_store_get(pd_rref rref, const pd_bytes *key, uint32_t reader_clearance, kvstore_labeled_bytes *result)
+PD_PROXY int kvstore_store_get(kvstore_store_rref rref, const pd_bytes *key, uint32_t reader_clearance, kvstore_labeled_bytes *result)
 {
+	if (key == NULL || result == NULL)
+		return -PD_EINVAL;
 	pd_call call;
-	int rc = pd_call_enter(&call, rref, KVSTORE_STORE_GET);
+	int rc = pd_call_resolve(&call, rref.r, &kvstore_store_iface, KVSTORE_STORE_GET);
 	if (rc < 0)
 		return rc;
-	const kvstore_store_ops *ops = call.ops;
-	rc = pd_call_flow_in(&call, NULL, 0);
+	const kvstore_store_ops *ops = (const kvstore_store_ops *)call.ops;
+	pd_walk walk_;
+	pd_walk_init(&walk_, call.caller);
+	if ((rc = pd_probe_read(key, sizeof(*key))) < 0)
+		return rc;
+	if ((rc = pd_probe_read((*key).data, (*key).len)) < 0)
+		return rc;
+	if ((rc = pd_probe_write(call.callee, (*result).value.data, (*result).value.len)) < 0)
+		return rc;
+	if ((rc = pd_call_flow_in(&call, walk_.labels)) < 0)
+		return rc;
+	if ((rc = pd_call_switch(&call)) < 0)
+		return rc;
+	kvstore_labeled_bytes result_ = *result;	/* the caller's buffer, as given */
+	rc = PD_CALL_VIA(&call, ops->get)(call.self, key, reader_clearance, &result_);
+	pd_call_leave(&call);
+	if (rc >= 0 && (result_.value.data != (*result).value.data || result_.value.len > (*result).value.len))
+		rc = -PD_EINVAL;
+	pd_walk back_;
+	pd_walk_init(&back_, call.callee);
+	pd_walk_label(&back_, &kvstore_tenants_lattice, result_.label);
+	if (rc >= 0)
+		rc = pd_call_flow_out(&call, back_.labels);
 	if (rc < 0) {
-		pd_call_leave(&call);
+		if ((*result).value.data)
+			memset((*result).value.data, 0, (*result).value.len);
+		pd_wipe(&result_, sizeof(result_));
 		return rc;
 	}
-	pd_bytes result_buf = result->value;
-	rc = PD_CALL_VIA(&call, ops->get)(call.self, key, reader_clearance, result);
-	if (rc < 0 || (rc = pd_call_flow_out(&call, &kvstore_tenants_lattice, result->label)) < 0) {
-		if (result_buf.data)
-			memset(result_buf.data, 0, result_buf.len);
-		memset(result, 0, sizeof(*result));
-	}
-	pd_call_leave(&call);
+	*result = result_;
 	return rc;
 }
 
-PD_PROXY int kvstore_store_count(pd_rref rref, uint64_t *result)
+PD_PROXY int kvstore_store_count(kvstore_store_rref rref, uint64_t *result)
 {
+	if (result == NULL)
+		return -PD_EINVAL;
 	pd_call call;
-	int rc = pd_call_enter(&call, rref, KVSTORE_STORE_COUNT);
+	int rc = pd_call_resolve(&call, rref.r, &kvstore_store_iface, KVSTORE_STORE_COUNT);
 	if (rc < 0)
 		return rc;
-	const kvstore_store_ops *ops = call.ops;
-	rc = pd_call_flow_in(&call, NULL, 0);
+	const kvstore_store_ops *ops = (const kvstore_store_ops *)call.ops;
+	if ((rc = pd_call_flow_in(&call, PD_LABELS_BOTTOM)) < 0)
+		return rc;
+	if ((rc = pd_call_switch(&call)) < 0)
+		return rc;
+	uint64_t result_;
+	memset(&result_, 0, sizeof(result_));
+	rc = PD_CALL_VIA(&call, ops->count)(call.self, &result_);
+	pd_call_leave(&call);
+	if (rc >= 0)
+		rc = pd_call_flow_out(&call, PD_LABELS_BOTTOM);
 	if (rc < 0) {
-		pd_call_leave(&call);
+		pd_wipe(&result_, sizeof(result_));
 		return rc;
 	}
-	rc = PD_CALL_VIA(&call, ops->count)(call.self, result);
-	if (rc >= 0 && (rc = pd_call_flow_out(&call, NULL, 0)) < 0)
-		memset(result, 0, sizeof(*result));
-	pd_call_leave(&call);
+	*result = result_;
 	return rc;
 }
 
-PD_PROXY int kvstore_store_append(pd_rref rref, kvstore_buffer **b)
+PD_PROXY int kvstore_store_append(kvstore_store_rref rref, kvstore_buffer **b)
 {
+	if (b == NULL)
+		return -PD_EINVAL;
 	pd_call call;
-	int rc = pd_call_enter(&call, rref, KVSTORE_STORE_APPEND);
+	int rc = pd_call_resolve(&call, rref.r, &kvstore_store_iface, KVSTORE_STORE_APPEND);
 	if (rc < 0)
 		return rc;
-	const kvstore_store_ops *ops = call.ops;
-	rc = pd_call_flow_in(&call, NULL, 0);
-	if (rc < 0) {
-		pd_call_leave(&call);
+	const kvstore_store_ops *ops = (const kvstore_store_ops *)call.ops;
+	pd_walk walk_;
+	pd_walk_init(&walk_, call.caller);
+	if ((rc = kvstore_buffer_move_check_root(&walk_, *b)) < 0)
 		return rc;
-	}
+	if ((rc = pd_call_flow_in(&call, walk_.labels)) < 0)
+		return rc;
 	kvstore_buffer *b_moved = *b;
-	rc = pd_move_in(&call, b_moved);
-	if (rc < 0) {
-		pd_call_leave(&call);
+	walk_.to = call.callee;
+	kvstore_buffer_move_give_root(&walk_, b_moved);
+	if ((rc = pd_call_switch(&call)) < 0) {
+		walk_.to = call.caller;
+		kvstore_buffer_move_give_root(&walk_, b_moved);
 		return rc;
 	}
 	*b = NULL;
 	rc = PD_CALL_VIA(&call, ops->append)(call.self, b_moved);
-	if (rc >= 0)
-		rc = pd_call_flow_out(&call, NULL, 0);
 	pd_call_leave(&call);
+	if (rc >= 0)
+		rc = pd_call_flow_out(&call, PD_LABELS_BOTTOM);
+	if (rc < 0)
+		return rc;
 	return rc;
 }
 
+/* Exports OBJ with these ops from the current domain (runtime/pd_rref.h). */
 static inline int kvstore_store_export(const kvstore_store_ops *ops, void *self,
-		pd_acl_fn acl, void *acl_arg, pd_rref *out)
+		pd_acl_fn acl, void *acl_arg, kvstore_store_rref *out)
 {
-	return pd_export(ops, self, acl, acl_arg, out);
+	return pd_export(&kvstore_store_iface, ops, self, acl, acl_arg, out ? &out->r : NULL);
 }
 
 /* interface audit: implementations fill one of these and export it */
@@ -260,30 +368,59 @@ enum {
 	KVSTORE_AUDIT_RECORD = 0,
 };
 
-/* proxies: call an exported audit through an rref */
-PD_PROXY int kvstore_audit_record(pd_rref rref, uint64_t entries)
+/* What a audit handle must name: an object exported as audit or an interface
+ * extending it (the proxies check; runtime/pd_rref.h). */
+extern const pd_iface kvstore_audit_iface;
+
+/* A handle that arrived untyped (pd_domain_export_rref, a message):
+ * 0 and *out when it names a audit, else -PD_EIFACE or why it does not
+ * resolve, and *out the null handle. */
+static inline int kvstore_audit_from_rref(pd_rref r, kvstore_audit_rref *out)
 {
-	pd_call call;
-	int rc = pd_call_enter(&call, rref, KVSTORE_AUDIT_RECORD);
-	if (rc < 0)
-		return rc;
-	const kvstore_audit_ops *ops = call.ops;
-	rc = pd_call_flow_in(&call, &kvstore_tenants_lattice, KVSTORE_TENANTS_TOP);
-	if (rc < 0) {
-		pd_call_leave(&call);
-		return rc;
-	}
-	rc = PD_CALL_VIA(&call, ops->record)(call.self, entries);
-	if (rc >= 0)
-		rc = pd_call_flow_out(&call, NULL, 0);
-	pd_call_leave(&call);
+	int rc = pd_rref_check_iface(r, &kvstore_audit_iface);
+	out->r = rc == 0 ? r : PD_RREF_NULL;
 	return rc;
 }
 
-static inline int kvstore_audit_export(const kvstore_audit_ops *ops, void *self,
-		pd_acl_fn acl, void *acl_arg, pd_rref *out)
+/* The handle of the k-th object domain d exported, as a audit (d's manager
+ * only: runtime/pd_rref.h, pd_domain_export_rref). */
+static inline int kvstore_audit_of_domain(const pd_domain *d, unsigned k, kvstore_audit_rref *out)
 {
-	return pd_export(ops, self, acl, acl_arg, out);
+	pd_rref r;
+	int rc = pd_domain_export_rref(d, k, &r);
+	if (rc < 0) {
+		out->r = PD_RREF_NULL;
+		return rc;
+	}
+	return kvstore_audit_from_rref(r, out);
+}
+
+/* proxies: call an exported audit through its handle */
+PD_PROXY int kvstore_audit_record(kvstore_audit_rref rref, uint64_t entries)
+{
+	pd_call call;
+	int rc = pd_call_resolve(&call, rref.r, &kvstore_audit_iface, KVSTORE_AUDIT_RECORD);
+	if (rc < 0)
+		return rc;
+	const kvstore_audit_ops *ops = (const kvstore_audit_ops *)call.ops;
+	if ((rc = pd_call_flow_in(&call, pd_labels_of(&kvstore_tenants_lattice, KVSTORE_TENANTS_TOP))) < 0)
+		return rc;
+	if ((rc = pd_call_switch(&call)) < 0)
+		return rc;
+	rc = PD_CALL_VIA(&call, ops->record)(call.self, entries);
+	pd_call_leave(&call);
+	if (rc >= 0)
+		rc = pd_call_flow_out(&call, PD_LABELS_BOTTOM);
+	if (rc < 0)
+		return rc;
+	return rc;
+}
+
+/* Exports OBJ with these ops from the current domain (runtime/pd_rref.h). */
+static inline int kvstore_audit_export(const kvstore_audit_ops *ops, void *self,
+		pd_acl_fn acl, void *acl_arg, kvstore_audit_rref *out)
+{
+	return pd_export(&kvstore_audit_iface, ops, self, acl, acl_arg, out ? &out->r : NULL);
 }
 
 /* interface client: implementations fill one of these and export it */
@@ -295,30 +432,59 @@ enum {
 	KVSTORE_CLIENT_RUN = 0,
 };
 
-/* proxies: call an exported client through an rref */
-PD_PROXY int kvstore_client_run(pd_rref rref)
+/* What a client handle must name: an object exported as client or an interface
+ * extending it (the proxies check; runtime/pd_rref.h). */
+extern const pd_iface kvstore_client_iface;
+
+/* A handle that arrived untyped (pd_domain_export_rref, a message):
+ * 0 and *out when it names a client, else -PD_EIFACE or why it does not
+ * resolve, and *out the null handle. */
+static inline int kvstore_client_from_rref(pd_rref r, kvstore_client_rref *out)
 {
-	pd_call call;
-	int rc = pd_call_enter(&call, rref, KVSTORE_CLIENT_RUN);
-	if (rc < 0)
-		return rc;
-	const kvstore_client_ops *ops = call.ops;
-	rc = pd_call_flow_in(&call, NULL, 0);
-	if (rc < 0) {
-		pd_call_leave(&call);
-		return rc;
-	}
-	rc = PD_CALL_VIA(&call, ops->run)(call.self);
-	if (rc >= 0)
-		rc = pd_call_flow_out(&call, NULL, 0);
-	pd_call_leave(&call);
+	int rc = pd_rref_check_iface(r, &kvstore_client_iface);
+	out->r = rc == 0 ? r : PD_RREF_NULL;
 	return rc;
 }
 
-static inline int kvstore_client_export(const kvstore_client_ops *ops, void *self,
-		pd_acl_fn acl, void *acl_arg, pd_rref *out)
+/* The handle of the k-th object domain d exported, as a client (d's manager
+ * only: runtime/pd_rref.h, pd_domain_export_rref). */
+static inline int kvstore_client_of_domain(const pd_domain *d, unsigned k, kvstore_client_rref *out)
 {
-	return pd_export(ops, self, acl, acl_arg, out);
+	pd_rref r;
+	int rc = pd_domain_export_rref(d, k, &r);
+	if (rc < 0) {
+		out->r = PD_RREF_NULL;
+		return rc;
+	}
+	return kvstore_client_from_rref(r, out);
+}
+
+/* proxies: call an exported client through its handle */
+PD_PROXY int kvstore_client_run(kvstore_client_rref rref)
+{
+	pd_call call;
+	int rc = pd_call_resolve(&call, rref.r, &kvstore_client_iface, KVSTORE_CLIENT_RUN);
+	if (rc < 0)
+		return rc;
+	const kvstore_client_ops *ops = (const kvstore_client_ops *)call.ops;
+	if ((rc = pd_call_flow_in(&call, PD_LABELS_BOTTOM)) < 0)
+		return rc;
+	if ((rc = pd_call_switch(&call)) < 0)
+		return rc;
+	rc = PD_CALL_VIA(&call, ops->run)(call.self);
+	pd_call_leave(&call);
+	if (rc >= 0)
+		rc = pd_call_flow_out(&call, PD_LABELS_BOTTOM);
+	if (rc < 0)
+		return rc;
+	return rc;
+}
+
+/* Exports OBJ with these ops from the current domain (runtime/pd_rref.h). */
+static inline int kvstore_client_export(const kvstore_client_ops *ops, void *self,
+		pd_acl_fn acl, void *acl_arg, kvstore_client_rref *out)
+{
+	return pd_export(&kvstore_client_iface, ops, self, acl, acl_arg, out ? &out->r : NULL);
 }
 
 /* sink audit_log, bounded by a set: write with pd_sink_write(&kvstore_audit_log_sink, ...) */

@@ -5,28 +5,28 @@
 #include "maglev.pdl.h"
 
 /* vec<T> helpers, used by the struct functions below */
-static void maglev_vec_backend_desc_save(pd_ckpt_writer *w, const maglev_vec_backend_desc *v);
-static int maglev_vec_backend_desc_load(pd_ckpt_reader *r, maglev_vec_backend_desc *v);
-static void maglev_vec_backend_desc_free(maglev_vec_backend_desc *v);
-static bool maglev_vec_backend_desc_equal(pd_eq_ctx *c, const maglev_vec_backend_desc *a, const maglev_vec_backend_desc *b);
-static void maglev_vec_u32_save(pd_ckpt_writer *w, const maglev_vec_u32 *v);
-static int maglev_vec_u32_load(pd_ckpt_reader *r, maglev_vec_u32 *v);
-static void maglev_vec_u32_free(maglev_vec_u32 *v);
-static bool maglev_vec_u32_equal(pd_eq_ctx *c, const maglev_vec_u32 *a, const maglev_vec_u32 *b);
+static void maglev_vec_flow_entry_save(pd_ckpt_writer *w, const maglev_vec_flow_entry *v);
+static int maglev_vec_flow_entry_load(pd_ckpt_reader *r, maglev_vec_flow_entry *v);
+static void maglev_vec_flow_entry_free(maglev_vec_flow_entry *v);
+static bool maglev_vec_flow_entry_equal(pd_eq_ctx *c, const maglev_vec_flow_entry *a, const maglev_vec_flow_entry *b);
+static void maglev_vec_backend_slot_save(pd_ckpt_writer *w, const maglev_vec_backend_slot *v);
+static int maglev_vec_backend_slot_load(pd_ckpt_reader *r, maglev_vec_backend_slot *v);
+static void maglev_vec_backend_slot_free(maglev_vec_backend_slot *v);
+static bool maglev_vec_backend_slot_equal(pd_eq_ctx *c, const maglev_vec_backend_slot *a, const maglev_vec_backend_slot *b);
 
-static void maglev_vec_backend_desc_save(pd_ckpt_writer *w, const maglev_vec_backend_desc *v)
+static void maglev_vec_flow_entry_save(pd_ckpt_writer *w, const maglev_vec_flow_entry *v)
 {
 	pd_ckpt_put_count(w, v->len);
 	for (uint32_t i = 0; i < v->len; i++) {
-		maglev_backend_desc_save(w, &v->items[i]);
+		maglev_flow_entry_save(w, &v->items[i]);
 	}
 }
 
-static int maglev_vec_backend_desc_load(pd_ckpt_reader *r, maglev_vec_backend_desc *v)
+static int maglev_vec_flow_entry_load(pd_ckpt_reader *r, maglev_vec_flow_entry *v)
 {
 	uint32_t n;
 	void *items;
-	int rc = pd_ckpt_get_count(r, &n, 15);
+	int rc = pd_ckpt_get_count(r, &n, 28);
 	if (rc == 0)
 		rc = pd_ckpt_alloc_array(r, n, sizeof(v->items[0]), NULL, &items);
 	if (rc < 0)
@@ -34,46 +34,46 @@ static int maglev_vec_backend_desc_load(pd_ckpt_reader *r, maglev_vec_backend_de
 	v->items = items;	/* zeroed, so free can walk it */
 	v->len = v->cap = n;
 	for (uint32_t i = 0; i < n; i++) {
-		if ((rc = maglev_backend_desc_load(r, &v->items[i])) < 0)
+		if ((rc = maglev_flow_entry_load(r, &v->items[i])) < 0)
 			return rc;
 	}
 	return 0;
 }
 
-static void maglev_vec_backend_desc_free(maglev_vec_backend_desc *v)
+static void maglev_vec_flow_entry_free(maglev_vec_flow_entry *v)
 {
 	for (uint32_t i = 0; i < v->len; i++) {
-		maglev_backend_desc_free(&v->items[i]);
+		maglev_flow_entry_free(&v->items[i]);
 	}
 	pd_free(v->items);
 	v->items = NULL;
 	v->len = v->cap = 0;
 }
 
-static bool maglev_vec_backend_desc_equal(pd_eq_ctx *c, const maglev_vec_backend_desc *a, const maglev_vec_backend_desc *b)
+static bool maglev_vec_flow_entry_equal(pd_eq_ctx *c, const maglev_vec_flow_entry *a, const maglev_vec_flow_entry *b)
 {
 	if (a->len != b->len)
 		return false;
 	for (uint32_t i = 0; i < a->len; i++) {
-		if (!maglev_backend_desc_equal(c, &a->items[i], &b->items[i]))
+		if (!maglev_flow_entry_equal(c, &a->items[i], &b->items[i]))
 			return false;
 	}
 	return true;
 }
 
-static void maglev_vec_u32_save(pd_ckpt_writer *w, const maglev_vec_u32 *v)
+static void maglev_vec_backend_slot_save(pd_ckpt_writer *w, const maglev_vec_backend_slot *v)
 {
 	pd_ckpt_put_count(w, v->len);
 	for (uint32_t i = 0; i < v->len; i++) {
-		pd_ckpt_put_u32(w, v->items[i]);
+		maglev_backend_slot_save(w, &v->items[i]);
 	}
 }
 
-static int maglev_vec_u32_load(pd_ckpt_reader *r, maglev_vec_u32 *v)
+static int maglev_vec_backend_slot_load(pd_ckpt_reader *r, maglev_vec_backend_slot *v)
 {
 	uint32_t n;
 	void *items;
-	int rc = pd_ckpt_get_count(r, &n, 4);
+	int rc = pd_ckpt_get_count(r, &n, 20);
 	if (rc == 0)
 		rc = pd_ckpt_alloc_array(r, n, sizeof(v->items[0]), NULL, &items);
 	if (rc < 0)
@@ -81,26 +81,28 @@ static int maglev_vec_u32_load(pd_ckpt_reader *r, maglev_vec_u32 *v)
 	v->items = items;	/* zeroed, so free can walk it */
 	v->len = v->cap = n;
 	for (uint32_t i = 0; i < n; i++) {
-		if ((rc = pd_ckpt_get_u32(r, &v->items[i])) < 0)
+		if ((rc = maglev_backend_slot_load(r, &v->items[i])) < 0)
 			return rc;
 	}
 	return 0;
 }
 
-static void maglev_vec_u32_free(maglev_vec_u32 *v)
+static void maglev_vec_backend_slot_free(maglev_vec_backend_slot *v)
 {
+	for (uint32_t i = 0; i < v->len; i++) {
+		maglev_backend_slot_free(&v->items[i]);
+	}
 	pd_free(v->items);
 	v->items = NULL;
 	v->len = v->cap = 0;
 }
 
-static bool maglev_vec_u32_equal(pd_eq_ctx *c, const maglev_vec_u32 *a, const maglev_vec_u32 *b)
+static bool maglev_vec_backend_slot_equal(pd_eq_ctx *c, const maglev_vec_backend_slot *a, const maglev_vec_backend_slot *b)
 {
 	if (a->len != b->len)
 		return false;
-	(void)c;
 	for (uint32_t i = 0; i < a->len; i++) {
-		if (a->items[i] != b->items[i])
+		if (!maglev_backend_slot_equal(c, &a->items[i], &b->items[i]))
 			return false;
 	}
 	return true;
@@ -335,6 +337,370 @@ int maglev_flow_key_restore(const void *image, size_t len, const pd_ckpt_limits 
 	return rc;
 }
 
+/* ---- backend_slot ---- */
+
+static void maglev_backend_slot_destroy(void *obj)
+{
+	maglev_backend_slot_free(obj);
+}
+
+const pd_kind maglev_backend_slot_kind = { .name = "maglev.backend_slot", .destroy = maglev_backend_slot_destroy };
+
+void maglev_backend_slot_save(pd_ckpt_writer *w, const maglev_backend_slot *v)
+{
+	maglev_backend_desc_save(w, &v->backend);
+	pd_ckpt_put_u32(w, v->generation);
+	pd_ckpt_put_bool(w, v->used);
+}
+
+int maglev_backend_slot_load(pd_ckpt_reader *r, maglev_backend_slot *v)
+{
+	int rc;
+
+	if ((rc = maglev_backend_desc_load(r, &v->backend)) < 0)
+		return rc;
+	if ((rc = pd_ckpt_get_u32(r, &v->generation)) < 0)
+		return rc;
+	if ((rc = pd_ckpt_get_bool(r, &v->used)) < 0)
+		return rc;
+	return 0;
+}
+
+/* An `own backend_slot` field: a presence byte when it may be NULL, then the body. */
+int maglev_backend_slot_load_own(pd_ckpt_reader *r, maglev_backend_slot **field, bool nullable)
+{
+	bool present = true;
+	void *obj;
+	int rc = nullable ? pd_ckpt_get_present(r, &present) : 0;
+	if (rc < 0 || !present)
+		return rc;
+	if ((rc = pd_ckpt_alloc(r, sizeof(maglev_backend_slot), &maglev_backend_slot_kind, &obj)) < 0)
+		return rc;
+	*field = obj;
+	if ((rc = pd_ckpt_enter(r)) == 0)
+		rc = maglev_backend_slot_load(r, *field);
+	pd_ckpt_leave(r);
+	return rc;
+}
+
+/* A `shared backend_slot` field: new (read its body), a back-reference, or NULL. */
+int maglev_backend_slot_load_shared(pd_ckpt_reader *r, maglev_backend_slot **field)
+{
+	void *obj;
+	int rc = pd_ckpt_get_shared(r, &obj, sizeof(maglev_backend_slot), &maglev_backend_slot_kind, MAGLEV_BACKEND_SLOT_TAG);
+	*field = obj;
+	if (rc <= 0)
+		return rc;
+	if ((rc = pd_ckpt_enter(r)) == 0)
+		rc = maglev_backend_slot_load(r, *field);
+	pd_ckpt_leave(r);
+	return rc;
+}
+
+void maglev_backend_slot_free(maglev_backend_slot *v)
+{
+	maglev_backend_desc_free(&v->backend);
+}
+
+bool maglev_backend_slot_equal(pd_eq_ctx *c, const maglev_backend_slot *a, const maglev_backend_slot *b)
+{
+	(void)c;
+	if (!maglev_backend_desc_equal(c, &a->backend, &b->backend))
+		return false;
+	if (a->generation != b->generation)
+		return false;
+	if (a->used != b->used)
+		return false;
+	return true;
+}
+
+int maglev_backend_slot_checkpoint(const maglev_backend_slot *v, void **image, size_t *len)
+{
+	pd_ckpt_writer w;
+
+	pd_ckpt_writer_init(&w);
+	maglev_backend_slot_save(&w, v);
+	return pd_ckpt_finish(&w, MAGLEV_BACKEND_SLOT_FINGERPRINT, image, len);
+}
+
+int maglev_backend_slot_restore(const void *image, size_t len, const pd_ckpt_limits *limits, maglev_backend_slot *out)
+{
+	pd_ckpt_reader r;
+	int rc = pd_ckpt_reader_init(&r, image, len, MAGLEV_BACKEND_SLOT_FINGERPRINT, limits);
+
+	if (rc == 0)
+		rc = maglev_backend_slot_load(&r, out);
+	if (rc == 0)
+		rc = pd_ckpt_reader_finish(&r);
+	if (rc < 0) {
+		maglev_backend_slot_free(out);		/* what the load built, first */
+		pd_ckpt_reader_abort(&r);	/* then what only the reader holds */
+		memset(out, 0, sizeof(*out));
+	}
+	return rc;
+}
+
+/* ---- flow_entry ---- */
+
+static void maglev_flow_entry_destroy(void *obj)
+{
+	maglev_flow_entry_free(obj);
+}
+
+const pd_kind maglev_flow_entry_kind = { .name = "maglev.flow_entry", .destroy = maglev_flow_entry_destroy };
+
+void maglev_flow_entry_save(pd_ckpt_writer *w, const maglev_flow_entry *v)
+{
+	pd_ckpt_put_u32(w, v->src_ip);
+	pd_ckpt_put_u32(w, v->dst_ip);
+	pd_ckpt_put_u16(w, v->src_port);
+	pd_ckpt_put_u16(w, v->dst_port);
+	pd_ckpt_put_u8(w, v->proto);
+	pd_ckpt_put_bool(w, v->used);
+	pd_ckpt_put_u16(w, v->backend);
+	pd_ckpt_put_u32(w, v->generation);
+	pd_ckpt_put_u64(w, v->last_seen);
+}
+
+int maglev_flow_entry_load(pd_ckpt_reader *r, maglev_flow_entry *v)
+{
+	int rc;
+
+	if ((rc = pd_ckpt_get_u32(r, &v->src_ip)) < 0)
+		return rc;
+	if ((rc = pd_ckpt_get_u32(r, &v->dst_ip)) < 0)
+		return rc;
+	if ((rc = pd_ckpt_get_u16(r, &v->src_port)) < 0)
+		return rc;
+	if ((rc = pd_ckpt_get_u16(r, &v->dst_port)) < 0)
+		return rc;
+	if ((rc = pd_ckpt_get_u8(r, &v->proto)) < 0)
+		return rc;
+	if ((rc = pd_ckpt_get_bool(r, &v->used)) < 0)
+		return rc;
+	if ((rc = pd_ckpt_get_u16(r, &v->backend)) < 0)
+		return rc;
+	if ((rc = pd_ckpt_get_u32(r, &v->generation)) < 0)
+		return rc;
+	if ((rc = pd_ckpt_get_u64(r, &v->last_seen)) < 0)
+		return rc;
+	return 0;
+}
+
+/* An `own flow_entry` field: a presence byte when it may be NULL, then the body. */
+int maglev_flow_entry_load_own(pd_ckpt_reader *r, maglev_flow_entry **field, bool nullable)
+{
+	bool present = true;
+	void *obj;
+	int rc = nullable ? pd_ckpt_get_present(r, &present) : 0;
+	if (rc < 0 || !present)
+		return rc;
+	if ((rc = pd_ckpt_alloc(r, sizeof(maglev_flow_entry), &maglev_flow_entry_kind, &obj)) < 0)
+		return rc;
+	*field = obj;
+	if ((rc = pd_ckpt_enter(r)) == 0)
+		rc = maglev_flow_entry_load(r, *field);
+	pd_ckpt_leave(r);
+	return rc;
+}
+
+/* A `shared flow_entry` field: new (read its body), a back-reference, or NULL. */
+int maglev_flow_entry_load_shared(pd_ckpt_reader *r, maglev_flow_entry **field)
+{
+	void *obj;
+	int rc = pd_ckpt_get_shared(r, &obj, sizeof(maglev_flow_entry), &maglev_flow_entry_kind, MAGLEV_FLOW_ENTRY_TAG);
+	*field = obj;
+	if (rc <= 0)
+		return rc;
+	if ((rc = pd_ckpt_enter(r)) == 0)
+		rc = maglev_flow_entry_load(r, *field);
+	pd_ckpt_leave(r);
+	return rc;
+}
+
+void maglev_flow_entry_free(maglev_flow_entry *v)
+{
+	(void)v;	/* nothing it holds is allocated */
+}
+
+bool maglev_flow_entry_equal(pd_eq_ctx *c, const maglev_flow_entry *a, const maglev_flow_entry *b)
+{
+	(void)c;
+	if (a->src_ip != b->src_ip)
+		return false;
+	if (a->dst_ip != b->dst_ip)
+		return false;
+	if (a->src_port != b->src_port)
+		return false;
+	if (a->dst_port != b->dst_port)
+		return false;
+	if (a->proto != b->proto)
+		return false;
+	if (a->used != b->used)
+		return false;
+	if (a->backend != b->backend)
+		return false;
+	if (a->generation != b->generation)
+		return false;
+	if (a->last_seen != b->last_seen)
+		return false;
+	return true;
+}
+
+int maglev_flow_entry_checkpoint(const maglev_flow_entry *v, void **image, size_t *len)
+{
+	pd_ckpt_writer w;
+
+	pd_ckpt_writer_init(&w);
+	maglev_flow_entry_save(&w, v);
+	return pd_ckpt_finish(&w, MAGLEV_FLOW_ENTRY_FINGERPRINT, image, len);
+}
+
+int maglev_flow_entry_restore(const void *image, size_t len, const pd_ckpt_limits *limits, maglev_flow_entry *out)
+{
+	pd_ckpt_reader r;
+	int rc = pd_ckpt_reader_init(&r, image, len, MAGLEV_FLOW_ENTRY_FINGERPRINT, limits);
+
+	if (rc == 0)
+		rc = maglev_flow_entry_load(&r, out);
+	if (rc == 0)
+		rc = pd_ckpt_reader_finish(&r);
+	if (rc < 0) {
+		maglev_flow_entry_free(out);		/* what the load built, first */
+		pd_ckpt_reader_abort(&r);	/* then what only the reader holds */
+		memset(out, 0, sizeof(*out));
+	}
+	return rc;
+}
+
+/* ---- flow_table ---- */
+
+static void maglev_flow_table_destroy(void *obj)
+{
+	maglev_flow_table_free(obj);
+}
+
+const pd_kind maglev_flow_table_kind = { .name = "maglev.flow_table", .destroy = maglev_flow_table_destroy };
+
+void maglev_flow_table_save(pd_ckpt_writer *w, const maglev_flow_table *v)
+{
+	maglev_vec_flow_entry_save(w, &v->entries);
+	pd_ckpt_put_u32(w, v->set_mask);
+	pd_ckpt_put_u32(w, v->count);
+	pd_ckpt_put_u64(w, v->timeout);
+	pd_ckpt_put_u64(w, v->hits);
+	pd_ckpt_put_u64(w, v->misses);
+	pd_ckpt_put_u64(w, v->moved);
+	pd_ckpt_put_u64(w, v->evictions);
+}
+
+int maglev_flow_table_load(pd_ckpt_reader *r, maglev_flow_table *v)
+{
+	int rc;
+
+	if ((rc = maglev_vec_flow_entry_load(r, &v->entries)) < 0)
+		return rc;
+	if ((rc = pd_ckpt_get_u32(r, &v->set_mask)) < 0)
+		return rc;
+	if ((rc = pd_ckpt_get_u32(r, &v->count)) < 0)
+		return rc;
+	if ((rc = pd_ckpt_get_u64(r, &v->timeout)) < 0)
+		return rc;
+	if ((rc = pd_ckpt_get_u64(r, &v->hits)) < 0)
+		return rc;
+	if ((rc = pd_ckpt_get_u64(r, &v->misses)) < 0)
+		return rc;
+	if ((rc = pd_ckpt_get_u64(r, &v->moved)) < 0)
+		return rc;
+	if ((rc = pd_ckpt_get_u64(r, &v->evictions)) < 0)
+		return rc;
+	return 0;
+}
+
+/* An `own flow_table` field: a presence byte when it may be NULL, then the body. */
+int maglev_flow_table_load_own(pd_ckpt_reader *r, maglev_flow_table **field, bool nullable)
+{
+	bool present = true;
+	void *obj;
+	int rc = nullable ? pd_ckpt_get_present(r, &present) : 0;
+	if (rc < 0 || !present)
+		return rc;
+	if ((rc = pd_ckpt_alloc(r, sizeof(maglev_flow_table), &maglev_flow_table_kind, &obj)) < 0)
+		return rc;
+	*field = obj;
+	if ((rc = pd_ckpt_enter(r)) == 0)
+		rc = maglev_flow_table_load(r, *field);
+	pd_ckpt_leave(r);
+	return rc;
+}
+
+/* A `shared flow_table` field: new (read its body), a back-reference, or NULL. */
+int maglev_flow_table_load_shared(pd_ckpt_reader *r, maglev_flow_table **field)
+{
+	void *obj;
+	int rc = pd_ckpt_get_shared(r, &obj, sizeof(maglev_flow_table), &maglev_flow_table_kind, MAGLEV_FLOW_TABLE_TAG);
+	*field = obj;
+	if (rc <= 0)
+		return rc;
+	if ((rc = pd_ckpt_enter(r)) == 0)
+		rc = maglev_flow_table_load(r, *field);
+	pd_ckpt_leave(r);
+	return rc;
+}
+
+void maglev_flow_table_free(maglev_flow_table *v)
+{
+	maglev_vec_flow_entry_free(&v->entries);
+}
+
+bool maglev_flow_table_equal(pd_eq_ctx *c, const maglev_flow_table *a, const maglev_flow_table *b)
+{
+	(void)c;
+	if (!maglev_vec_flow_entry_equal(c, &a->entries, &b->entries))
+		return false;
+	if (a->set_mask != b->set_mask)
+		return false;
+	if (a->count != b->count)
+		return false;
+	if (a->timeout != b->timeout)
+		return false;
+	if (a->hits != b->hits)
+		return false;
+	if (a->misses != b->misses)
+		return false;
+	if (a->moved != b->moved)
+		return false;
+	if (a->evictions != b->evictions)
+		return false;
+	return true;
+}
+
+int maglev_flow_table_checkpoint(const maglev_flow_table *v, void **image, size_t *len)
+{
+	pd_ckpt_writer w;
+
+	pd_ckpt_writer_init(&w);
+	maglev_flow_table_save(&w, v);
+	return pd_ckpt_finish(&w, MAGLEV_FLOW_TABLE_FINGERPRINT, image, len);
+}
+
+int maglev_flow_table_restore(const void *image, size_t len, const pd_ckpt_limits *limits, maglev_flow_table *out)
+{
+	pd_ckpt_reader r;
+	int rc = pd_ckpt_reader_init(&r, image, len, MAGLEV_FLOW_TABLE_FINGERPRINT, limits);
+
+	if (rc == 0)
+		rc = maglev_flow_table_load(&r, out);
+	if (rc == 0)
+		rc = pd_ckpt_reader_finish(&r);
+	if (rc < 0) {
+		maglev_flow_table_free(out);		/* what the load built, first */
+		pd_ckpt_reader_abort(&r);	/* then what only the reader holds */
+		memset(out, 0, sizeof(*out));
+	}
+	return rc;
+}
+
 /* ---- lb_state ---- */
 
 static void maglev_lb_state_destroy(void *obj)
@@ -347,24 +713,26 @@ const pd_kind maglev_lb_state_kind = { .name = "maglev.lb_state", .destroy = mag
 void maglev_lb_state_save(pd_ckpt_writer *w, const maglev_lb_state *v)
 {
 	/* needed after the first pointer's subtree: start the misses now */
-	__builtin_prefetch(v->table.items);
-	maglev_vec_backend_desc_save(w, &v->backends);
-	maglev_vec_u32_save(w, &v->table);
+	__builtin_prefetch(v->flows);
+	maglev_vec_backend_slot_save(w, &v->backends);
 	pd_ckpt_put_u32(w, v->table_size);
 	pd_ckpt_put_u64(w, v->generation);
+	if (pd_ckpt_put_enter(w) == 0)	/* own, never NULL: no presence byte */
+		maglev_flow_table_save(w, v->flows);
+	pd_ckpt_put_leave(w);
 }
 
 int maglev_lb_state_load(pd_ckpt_reader *r, maglev_lb_state *v)
 {
 	int rc;
 
-	if ((rc = maglev_vec_backend_desc_load(r, &v->backends)) < 0)
-		return rc;
-	if ((rc = maglev_vec_u32_load(r, &v->table)) < 0)
+	if ((rc = maglev_vec_backend_slot_load(r, &v->backends)) < 0)
 		return rc;
 	if ((rc = pd_ckpt_get_u32(r, &v->table_size)) < 0)
 		return rc;
 	if ((rc = pd_ckpt_get_u64(r, &v->generation)) < 0)
+		return rc;
+	if ((rc = maglev_flow_table_load_own(r, &v->flows, false)) < 0)
 		return rc;
 	return 0;
 }
@@ -402,20 +770,21 @@ int maglev_lb_state_load_shared(pd_ckpt_reader *r, maglev_lb_state **field)
 
 void maglev_lb_state_free(maglev_lb_state *v)
 {
-	maglev_vec_backend_desc_free(&v->backends);
-	maglev_vec_u32_free(&v->table);
+	maglev_vec_backend_slot_free(&v->backends);
+	pd_free(v->flows);	/* its kind frees what it holds */
+	v->flows = NULL;
 }
 
 bool maglev_lb_state_equal(pd_eq_ctx *c, const maglev_lb_state *a, const maglev_lb_state *b)
 {
 	(void)c;
-	if (!maglev_vec_backend_desc_equal(c, &a->backends, &b->backends))
-		return false;
-	if (!maglev_vec_u32_equal(c, &a->table, &b->table))
+	if (!maglev_vec_backend_slot_equal(c, &a->backends, &b->backends))
 		return false;
 	if (a->table_size != b->table_size)
 		return false;
 	if (a->generation != b->generation)
+		return false;
+	if ((a->flows == NULL) != (b->flows == NULL) || (a->flows && !maglev_flow_table_equal(c, a->flows, b->flows)))
 		return false;
 	return true;
 }
@@ -446,10 +815,229 @@ int maglev_lb_state_restore(const void *image, size_t len, const pd_ckpt_limits 
 	return rc;
 }
 
+/* ---- walks over a backend_desc ---- */
+
+int maglev_backend_desc_inspect(pd_walk *w, const maglev_backend_desc *v)
+{
+	(void)w;
+	int rc;
+
+	if ((rc = pd_probe_read(v->name.data, v->name.len)) < 0)
+		return rc;
+	return 0;
+}
+
+int maglev_backend_desc_move_check(pd_walk *w, const maglev_backend_desc *v)
+{
+	int rc;
+
+	if ((rc = (v->name.data || v->name.len) ? pd_move_visit(w, v->name.data, v->name.len) : 0) < 0)
+		return rc;
+	return 0;
+}
+
+void maglev_backend_desc_move_give(pd_walk *w, maglev_backend_desc *v)
+{
+	if (v->name.data)
+		pd_move_give(w, v->name.data);
+}
+
+int maglev_backend_desc_move_check_root(pd_walk *w, maglev_backend_desc *obj)
+{
+	int rc = pd_move_visit(w, obj, sizeof(*obj));
+	return rc < 0 ? rc : maglev_backend_desc_move_check(w, obj);
+}
+
+void maglev_backend_desc_move_give_root(pd_walk *w, maglev_backend_desc *obj)
+{
+	pd_move_give(w, obj);
+	maglev_backend_desc_move_give(w, obj);
+}
+
+/* ---- walks over a backend_slot ---- */
+
+int maglev_backend_slot_inspect(pd_walk *w, const maglev_backend_slot *v)
+{
+	int rc;
+
+	if ((rc = maglev_backend_desc_inspect(w, &v->backend)) < 0)
+		return rc;
+	return 0;
+}
+
+int maglev_backend_slot_move_check(pd_walk *w, const maglev_backend_slot *v)
+{
+	int rc;
+
+	if ((rc = maglev_backend_desc_move_check(w, &v->backend)) < 0)
+		return rc;
+	return 0;
+}
+
+void maglev_backend_slot_move_give(pd_walk *w, maglev_backend_slot *v)
+{
+	maglev_backend_desc_move_give(w, &v->backend);
+}
+
+int maglev_backend_slot_move_check_root(pd_walk *w, maglev_backend_slot *obj)
+{
+	int rc = pd_move_visit(w, obj, sizeof(*obj));
+	return rc < 0 ? rc : maglev_backend_slot_move_check(w, obj);
+}
+
+void maglev_backend_slot_move_give_root(pd_walk *w, maglev_backend_slot *obj)
+{
+	pd_move_give(w, obj);
+	maglev_backend_slot_move_give(w, obj);
+}
+
+/* ---- walks over a flow_table ---- */
+
+int maglev_flow_table_inspect(pd_walk *w, const maglev_flow_table *v)
+{
+	(void)w;
+	int rc;
+
+	if ((rc = pd_probe_read(v->entries.items, (size_t)v->entries.len * sizeof(*v->entries.items))) < 0)
+		return rc;
+	return 0;
+}
+
+int maglev_flow_table_move_check(pd_walk *w, const maglev_flow_table *v)
+{
+	int rc;
+
+	if ((rc = (v->entries.items || v->entries.len || v->entries.cap) ? pd_move_visit(w, v->entries.items, (size_t)(v->entries.len > v->entries.cap ? v->entries.len : v->entries.cap) * sizeof(*v->entries.items)) : 0) < 0)
+		return rc;
+	return 0;
+}
+
+void maglev_flow_table_move_give(pd_walk *w, maglev_flow_table *v)
+{
+	if (v->entries.items)
+		pd_move_give(w, v->entries.items);
+}
+
+int maglev_flow_table_move_check_root(pd_walk *w, maglev_flow_table *obj)
+{
+	int rc = pd_move_visit(w, obj, sizeof(*obj));
+	return rc < 0 ? rc : maglev_flow_table_move_check(w, obj);
+}
+
+void maglev_flow_table_move_give_root(pd_walk *w, maglev_flow_table *obj)
+{
+	pd_move_give(w, obj);
+	maglev_flow_table_move_give(w, obj);
+}
+
+/* ---- walks over a lb_state ---- */
+
+int maglev_lb_state_inspect(pd_walk *w, const maglev_lb_state *v)
+{
+	int rc;
+
+	if ((rc = pd_probe_read(v->backends.items, (size_t)v->backends.len * sizeof(*v->backends.items))) < 0)
+		return rc;
+	for (uint32_t i1 = 0; i1 < v->backends.len; i1++) {
+		if ((rc = maglev_backend_slot_inspect(w, &v->backends.items[i1])) < 0)
+			return rc;
+	}
+	if (v->flows == NULL)
+		return -PD_EINVAL;	/* never NULL, says its type */
+	if (v->flows) {
+		if ((rc = pd_probe_read(v->flows, sizeof(*v->flows))) < 0)
+			return rc;
+		if ((rc = pd_walk_enter(w)) < 0)
+			return rc;
+		if ((rc = maglev_flow_table_inspect(w, v->flows)) < 0)
+			return rc;
+		pd_walk_leave(w);
+	}
+	return 0;
+}
+
+int maglev_lb_state_move_check(pd_walk *w, const maglev_lb_state *v)
+{
+	int rc;
+
+	if ((rc = (v->backends.items || v->backends.len || v->backends.cap) ? pd_move_visit(w, v->backends.items, (size_t)(v->backends.len > v->backends.cap ? v->backends.len : v->backends.cap) * sizeof(*v->backends.items)) : 0) < 0)
+		return rc;
+	for (uint32_t i1 = 0; i1 < v->backends.len; i1++) {
+		if ((rc = maglev_backend_slot_move_check(w, &v->backends.items[i1])) < 0)
+			return rc;
+	}
+	if (v->flows == NULL)
+		return -PD_EINVAL;	/* never NULL, says its type */
+	if (v->flows) {
+		if ((rc = pd_move_visit(w, v->flows, sizeof(*v->flows))) < 0)
+			return rc;
+		if ((rc = pd_walk_enter(w)) < 0)
+			return rc;
+		if ((rc = maglev_flow_table_move_check(w, v->flows)) < 0)
+			return rc;
+		pd_walk_leave(w);
+	}
+	return 0;
+}
+
+void maglev_lb_state_move_give(pd_walk *w, maglev_lb_state *v)
+{
+	if (v->backends.items)
+		pd_move_give(w, v->backends.items);
+	for (uint32_t i1 = 0; i1 < v->backends.len; i1++) {
+		maglev_backend_slot_move_give(w, &v->backends.items[i1]);
+	}
+	if (v->flows) {
+		pd_move_give(w, v->flows);
+		maglev_flow_table_move_give(w, v->flows);
+	}
+}
+
+int maglev_lb_state_move_check_root(pd_walk *w, maglev_lb_state *obj)
+{
+	int rc = pd_move_visit(w, obj, sizeof(*obj));
+	return rc < 0 ? rc : maglev_lb_state_move_check(w, obj);
+}
+
+void maglev_lb_state_move_give_root(pd_walk *w, maglev_lb_state *obj)
+{
+	pd_move_give(w, obj);
+	maglev_lb_state_move_give(w, obj);
+}
+
+const pd_iface maglev_balancer_iface = {
+	.name = "maglev.balancer",
+	.base = &std_stage_iface,
+	.n_methods = 4,
+};
+
+static int maglev_maglev_save_state(const void *state, void **image, size_t *len)
+{
+	return maglev_lb_state_checkpoint(state, image, len);
+}
+
+/* Into the state a fresh init just built: load beside it, and only a
+ * whole load replaces it (a failed one leaves the fresh state). */
+static int maglev_maglev_load_state(const void *image, size_t len, void *state)
+{
+	maglev_lb_state *loaded = pd_alloc(sizeof(*loaded), NULL);
+	if (loaded == NULL)
+		return -PD_ENOMEM;
+	int rc = maglev_lb_state_restore(image, len, NULL, loaded);
+	if (rc == 0) {
+		maglev_lb_state_free(state);
+		memcpy(state, loaded, sizeof(*loaded));
+	}
+	pd_free(loaded);
+	return rc;
+}
+
 const pd_domain_spec maglev_maglev_domain = {
 	.name = "maglev.maglev",
 	.init = maglev_maglev_init,
-	.policy = PD_RECOVER_RESET,
+	.policy = PD_RECOVER_RESTORE,
 	.quota_bytes = 67108864,
-	.checkpoint_every = 0,
+	.checkpoint_every = 64,
+	.save_state = maglev_maglev_save_state,
+	.load_state = maglev_maglev_load_state,
 };

@@ -25,20 +25,27 @@
 extern "C" {
 #endif
 
+/* a handle to a balancer (runtime/pd_rref.h) */
+typedef struct maglev_balancer_rref {
+	pd_rref r;
+} maglev_balancer_rref;
 typedef struct maglev_backend_desc maglev_backend_desc;
 typedef struct maglev_flow_key maglev_flow_key;
+typedef struct maglev_backend_slot maglev_backend_slot;
+typedef struct maglev_flow_entry maglev_flow_entry;
+typedef struct maglev_flow_table maglev_flow_table;
 typedef struct maglev_lb_state maglev_lb_state;
-typedef struct maglev_vec_backend_desc maglev_vec_backend_desc;
-typedef struct maglev_vec_u32 maglev_vec_u32;
+typedef struct maglev_vec_flow_entry maglev_vec_flow_entry;
+typedef struct maglev_vec_backend_slot maglev_vec_backend_slot;
 
-struct maglev_vec_backend_desc {
-	maglev_backend_desc *items;
+struct maglev_vec_flow_entry {
+	maglev_flow_entry *items;
 	uint32_t len;
 	uint32_t cap;
 };
 
-struct maglev_vec_u32 {
-	uint32_t *items;
+struct maglev_vec_backend_slot {
+	maglev_backend_slot *items;
 	uint32_t len;
 	uint32_t cap;
 };
@@ -58,11 +65,40 @@ struct maglev_flow_key {
 	uint8_t proto;
 };
 
+struct maglev_backend_slot {
+	maglev_backend_desc backend;
+	uint32_t generation;
+	bool used;
+};
+
+struct maglev_flow_entry {
+	uint32_t src_ip;
+	uint32_t dst_ip;
+	uint16_t src_port;
+	uint16_t dst_port;
+	uint8_t proto;
+	bool used;
+	uint16_t backend;
+	uint32_t generation;
+	uint64_t last_seen;
+};
+
+struct maglev_flow_table {
+	maglev_vec_flow_entry entries;
+	uint32_t set_mask;
+	uint32_t count;
+	uint64_t timeout;
+	uint64_t hits;
+	uint64_t misses;
+	uint64_t moved;
+	uint64_t evictions;
+};
+
 struct maglev_lb_state {
-	maglev_vec_backend_desc backends;
-	maglev_vec_u32 table;
+	maglev_vec_backend_slot backends;
 	uint32_t table_size;
 	uint64_t generation;
+	maglev_flow_table *flows;	/* own */
 };
 
 /* checkpoint of backend_desc (runtime/pd_ckpt.h has the protocol) */
@@ -101,8 +137,62 @@ int maglev_flow_key_checkpoint(const maglev_flow_key *v, void **image, size_t *l
  * zeroed again and nothing is left allocated. */
 int maglev_flow_key_restore(const void *image, size_t len, const pd_ckpt_limits *limits, maglev_flow_key *out);
 
+/* checkpoint of backend_slot (runtime/pd_ckpt.h has the protocol) */
+#define MAGLEV_BACKEND_SLOT_FINGERPRINT UINT64_C(0x4595eb84e9d6ada0)
+#define MAGLEV_BACKEND_SLOT_TAG 0x743a26d1u
+extern const pd_kind maglev_backend_slot_kind;	/* its destructor frees what it holds */
+void maglev_backend_slot_save(pd_ckpt_writer *w, const maglev_backend_slot *v);
+int maglev_backend_slot_load(pd_ckpt_reader *r, maglev_backend_slot *v);
+void maglev_backend_slot_free(maglev_backend_slot *v);
+/* Load an `own backend_slot` field (with a presence byte when nullable) or a
+ * `shared backend_slot` field (new, a back-reference, or NULL). */
+int maglev_backend_slot_load_own(pd_ckpt_reader *r, maglev_backend_slot **field, bool nullable);
+int maglev_backend_slot_load_shared(pd_ckpt_reader *r, maglev_backend_slot **field);
+bool maglev_backend_slot_equal(pd_eq_ctx *c, const maglev_backend_slot *a, const maglev_backend_slot *b);
+/* The whole value as an image (a pd_alloc object of the current domain). */
+int maglev_backend_slot_checkpoint(const maglev_backend_slot *v, void **image, size_t *len);
+/* Restores an image into *out, which must be zeroed; on failure *out is
+ * zeroed again and nothing is left allocated. */
+int maglev_backend_slot_restore(const void *image, size_t len, const pd_ckpt_limits *limits, maglev_backend_slot *out);
+
+/* checkpoint of flow_entry (runtime/pd_ckpt.h has the protocol) */
+#define MAGLEV_FLOW_ENTRY_FINGERPRINT UINT64_C(0xd64f3ba97dd70f06)
+#define MAGLEV_FLOW_ENTRY_TAG 0xcda7d3f7u
+extern const pd_kind maglev_flow_entry_kind;	/* its destructor frees what it holds */
+void maglev_flow_entry_save(pd_ckpt_writer *w, const maglev_flow_entry *v);
+int maglev_flow_entry_load(pd_ckpt_reader *r, maglev_flow_entry *v);
+void maglev_flow_entry_free(maglev_flow_entry *v);
+/* Load an `own flow_entry` field (with a presence byte when nullable) or a
+ * `shared flow_entry` field (new, a back-reference, or NULL). */
+int maglev_flow_entry_load_own(pd_ckpt_reader *r, maglev_flow_entry **field, bool nullable);
+int maglev_flow_entry_load_shared(pd_ckpt_reader *r, maglev_flow_entry **field);
+bool maglev_flow_entry_equal(pd_eq_ctx *c, const maglev_flow_entry *a, const maglev_flow_entry *b);
+/* The whole value as an image (a pd_alloc object of the current domain). */
+int maglev_flow_entry_checkpoint(const maglev_flow_entry *v, void **image, size_t *len);
+/* Restores an image into *out, which must be zeroed; on failure *out is
+ * zeroed again and nothing is left allocated. */
+int maglev_flow_entry_restore(const void *image, size_t len, const pd_ckpt_limits *limits, maglev_flow_entry *out);
+
+/* checkpoint of flow_table (runtime/pd_ckpt.h has the protocol) */
+#define MAGLEV_FLOW_TABLE_FINGERPRINT UINT64_C(0x7fe9ada1b53d4880)
+#define MAGLEV_FLOW_TABLE_TAG 0xef72d041u
+extern const pd_kind maglev_flow_table_kind;	/* its destructor frees what it holds */
+void maglev_flow_table_save(pd_ckpt_writer *w, const maglev_flow_table *v);
+int maglev_flow_table_load(pd_ckpt_reader *r, maglev_flow_table *v);
+void maglev_flow_table_free(maglev_flow_table *v);
+/* Load an `own flow_table` field (with a presence byte when nullable) or a
+ * `shared flow_table` field (new, a back-reference, or NULL). */
+int maglev_flow_table_load_own(pd_ckpt_reader *r, maglev_flow_table **field, bool nullable);
+int maglev_flow_table_load_shared(pd_ckpt_reader *r, maglev_flow_table **field);
+bool maglev_flow_table_equal(pd_eq_ctx *c, const maglev_flow_table *a, const maglev_flow_table *b);
+/* The whole value as an image (a pd_alloc object of the current domain). */
+int maglev_flow_table_checkpoint(const maglev_flow_table *v, void **image, size_t *len);
+/* Restores an image into *out, which must be zeroed; on failure *out is
+ * zeroed again and nothing is left allocated. */
+int maglev_flow_table_restore(const void *image, size_t len, const pd_ckpt_limits *limits, maglev_flow_table *out);
+
 /* checkpoint of lb_state (runtime/pd_ckpt.h has the protocol) */
-#define MAGLEV_LB_STATE_FINGERPRINT UINT64_C(0xade44c5d1cd63120)
+#define MAGLEV_LB_STATE_FINGERPRINT UINT64_C(0xed19e7c314577b69)
 #define MAGLEV_LB_STATE_TAG 0xce3ade1fu
 extern const pd_kind maglev_lb_state_kind;	/* its destructor frees what it holds */
 void maglev_lb_state_save(pd_ckpt_writer *w, const maglev_lb_state *v);
@@ -119,6 +209,34 @@ int maglev_lb_state_checkpoint(const maglev_lb_state *v, void **image, size_t *l
  * zeroed again and nothing is left allocated. */
 int maglev_lb_state_restore(const void *image, size_t len, const pd_ckpt_limits *limits, maglev_lb_state *out);
 
+/* walks over a backend_desc, for proxies (runtime/pd_call.h) */
+int maglev_backend_desc_inspect(pd_walk *w, const maglev_backend_desc *v);
+int maglev_backend_desc_move_check(pd_walk *w, const maglev_backend_desc *v);
+void maglev_backend_desc_move_give(pd_walk *w, maglev_backend_desc *v);
+int maglev_backend_desc_move_check_root(pd_walk *w, maglev_backend_desc *obj);
+void maglev_backend_desc_move_give_root(pd_walk *w, maglev_backend_desc *obj);
+
+/* walks over a backend_slot, for proxies (runtime/pd_call.h) */
+int maglev_backend_slot_inspect(pd_walk *w, const maglev_backend_slot *v);
+int maglev_backend_slot_move_check(pd_walk *w, const maglev_backend_slot *v);
+void maglev_backend_slot_move_give(pd_walk *w, maglev_backend_slot *v);
+int maglev_backend_slot_move_check_root(pd_walk *w, maglev_backend_slot *obj);
+void maglev_backend_slot_move_give_root(pd_walk *w, maglev_backend_slot *obj);
+
+/* walks over a flow_table, for proxies (runtime/pd_call.h) */
+int maglev_flow_table_inspect(pd_walk *w, const maglev_flow_table *v);
+int maglev_flow_table_move_check(pd_walk *w, const maglev_flow_table *v);
+void maglev_flow_table_move_give(pd_walk *w, maglev_flow_table *v);
+int maglev_flow_table_move_check_root(pd_walk *w, maglev_flow_table *obj);
+void maglev_flow_table_move_give_root(pd_walk *w, maglev_flow_table *obj);
+
+/* walks over a lb_state, for proxies (runtime/pd_call.h) */
+int maglev_lb_state_inspect(pd_walk *w, const maglev_lb_state *v);
+int maglev_lb_state_move_check(pd_walk *w, const maglev_lb_state *v);
+void maglev_lb_state_move_give(pd_walk *w, maglev_lb_state *v);
+int maglev_lb_state_move_check_root(pd_walk *w, maglev_lb_state *obj);
+void maglev_lb_state_move_give_root(pd_walk *w, maglev_lb_state *obj);
+
 /* interface balancer : stage: implementations fill one of these and export it */
 typedef struct maglev_balancer_ops {
 	std_stage_ops stage;	/* the methods of std.stage, first */
@@ -133,68 +251,139 @@ enum {
 	MAGLEV_BALANCER_BACKEND_FOR = 3,
 };
 
-/* proxies: call an exported balancer through an rref */
-PD_PROXY int maglev_balancer_add_backend(pd_rref rref, const maglev_backend_desc *b, uint32_t *result)
+/* What a balancer handle must name: an object exported as balancer or an interface
+ * extending it (the proxies check; runtime/pd_rref.h). */
+extern const pd_iface maglev_balancer_iface;
+
+/* A handle that arrived untyped (pd_domain_export_rref, a message):
+ * 0 and *out when it names a balancer, else -PD_EIFACE or why it does not
+ * resolve, and *out the null handle. */
+static inline int maglev_balancer_from_rref(pd_rref r, maglev_balancer_rref *out)
 {
-	pd_call call;
-	int rc = pd_call_enter(&call, rref, MAGLEV_BALANCER_ADD_BACKEND);
-	if (rc < 0)
-		return rc;
-	const maglev_balancer_ops *ops = call.ops;
-	rc = pd_call_flow_in(&call, NULL, 0);
-	if (rc < 0) {
-		pd_call_leave(&call);
-		return rc;
-	}
-	rc = PD_CALL_VIA(&call, ops->add_backend)(call.self, b, result);
-	if (rc >= 0 && (rc = pd_call_flow_out(&call, NULL, 0)) < 0)
-		memset(result, 0, sizeof(*result));
-	pd_call_leave(&call);
+	int rc = pd_rref_check_iface(r, &maglev_balancer_iface);
+	out->r = rc == 0 ? r : PD_RREF_NULL;
 	return rc;
 }
 
-PD_PROXY int maglev_balancer_remove_backend(pd_rref rref, const pd_bytes *name)
+/* The handle of the k-th object domain d exported, as a balancer (d's manager
+ * only: runtime/pd_rref.h, pd_domain_export_rref). */
+static inline int maglev_balancer_of_domain(const pd_domain *d, unsigned k, maglev_balancer_rref *out)
 {
-	pd_call call;
-	int rc = pd_call_enter(&call, rref, MAGLEV_BALANCER_REMOVE_BACKEND);
-	if (rc < 0)
-		return rc;
-	const maglev_balancer_ops *ops = call.ops;
-	rc = pd_call_flow_in(&call, NULL, 0);
+	pd_rref r;
+	int rc = pd_domain_export_rref(d, k, &r);
 	if (rc < 0) {
-		pd_call_leave(&call);
+		out->r = PD_RREF_NULL;
 		return rc;
 	}
-	rc = PD_CALL_VIA(&call, ops->remove_backend)(call.self, name);
+	return maglev_balancer_from_rref(r, out);
+}
+
+/* A balancer is a std.stage too. */
+static inline std_stage_rref maglev_balancer_as_std_stage(maglev_balancer_rref r)
+{
+	std_stage_rref b;
+	b.r = r.r;
+	return b;
+}
+
+/* proxies: call an exported balancer through its handle */
+PD_PROXY int maglev_balancer_add_backend(maglev_balancer_rref rref, const maglev_backend_desc *b, uint32_t *result)
+{
+	if (b == NULL || result == NULL)
+		return -PD_EINVAL;
+	pd_call call;
+	int rc = pd_call_resolve(&call, rref.r, &maglev_balancer_iface, MAGLEV_BALANCER_ADD_BACKEND);
+	if (rc < 0)
+		return rc;
+	const maglev_balancer_ops *ops = (const maglev_balancer_ops *)call.ops;
+	pd_walk walk_;
+	pd_walk_init(&walk_, call.caller);
+	if ((rc = pd_probe_read(b, sizeof(*b))) < 0)
+		return rc;
+	if ((rc = maglev_backend_desc_inspect(&walk_, &(*b))) < 0)
+		return rc;
+	if ((rc = pd_call_flow_in(&call, walk_.labels)) < 0)
+		return rc;
+	if ((rc = pd_call_switch(&call)) < 0)
+		return rc;
+	uint32_t result_;
+	memset(&result_, 0, sizeof(result_));
+	rc = PD_CALL_VIA(&call, ops->add_backend)(call.self, b, &result_);
+	pd_call_leave(&call);
 	if (rc >= 0)
-		rc = pd_call_flow_out(&call, NULL, 0);
-	pd_call_leave(&call);
-	return rc;
-}
-
-PD_PROXY int maglev_balancer_backend_for(pd_rref rref, const maglev_flow_key *k, uint32_t *result)
-{
-	pd_call call;
-	int rc = pd_call_enter(&call, rref, MAGLEV_BALANCER_BACKEND_FOR);
-	if (rc < 0)
-		return rc;
-	const maglev_balancer_ops *ops = call.ops;
-	rc = pd_call_flow_in(&call, NULL, 0);
+		rc = pd_call_flow_out(&call, PD_LABELS_BOTTOM);
 	if (rc < 0) {
-		pd_call_leave(&call);
+		pd_wipe(&result_, sizeof(result_));
 		return rc;
 	}
-	rc = PD_CALL_VIA(&call, ops->backend_for)(call.self, k, result);
-	if (rc >= 0 && (rc = pd_call_flow_out(&call, NULL, 0)) < 0)
-		memset(result, 0, sizeof(*result));
-	pd_call_leave(&call);
+	*result = result_;
 	return rc;
 }
 
-static inline int maglev_balancer_export(const maglev_balancer_ops *ops, void *self,
-		pd_acl_fn acl, void *acl_arg, pd_rref *out)
+PD_PROXY int maglev_balancer_remove_backend(maglev_balancer_rref rref, const pd_bytes *name)
 {
-	return pd_export(ops, self, acl, acl_arg, out);
+	if (name == NULL)
+		return -PD_EINVAL;
+	pd_call call;
+	int rc = pd_call_resolve(&call, rref.r, &maglev_balancer_iface, MAGLEV_BALANCER_REMOVE_BACKEND);
+	if (rc < 0)
+		return rc;
+	const maglev_balancer_ops *ops = (const maglev_balancer_ops *)call.ops;
+	pd_walk walk_;
+	pd_walk_init(&walk_, call.caller);
+	if ((rc = pd_probe_read(name, sizeof(*name))) < 0)
+		return rc;
+	if ((rc = pd_probe_read((*name).data, (*name).len)) < 0)
+		return rc;
+	if ((rc = pd_call_flow_in(&call, walk_.labels)) < 0)
+		return rc;
+	if ((rc = pd_call_switch(&call)) < 0)
+		return rc;
+	rc = PD_CALL_VIA(&call, ops->remove_backend)(call.self, name);
+	pd_call_leave(&call);
+	if (rc >= 0)
+		rc = pd_call_flow_out(&call, PD_LABELS_BOTTOM);
+	if (rc < 0)
+		return rc;
+	return rc;
+}
+
+PD_PROXY int maglev_balancer_backend_for(maglev_balancer_rref rref, const maglev_flow_key *k, uint32_t *result)
+{
+	if (k == NULL || result == NULL)
+		return -PD_EINVAL;
+	pd_call call;
+	int rc = pd_call_resolve(&call, rref.r, &maglev_balancer_iface, MAGLEV_BALANCER_BACKEND_FOR);
+	if (rc < 0)
+		return rc;
+	const maglev_balancer_ops *ops = (const maglev_balancer_ops *)call.ops;
+	pd_walk walk_;
+	pd_walk_init(&walk_, call.caller);
+	if ((rc = pd_probe_read(k, sizeof(*k))) < 0)
+		return rc;
+	if ((rc = pd_call_flow_in(&call, walk_.labels)) < 0)
+		return rc;
+	if ((rc = pd_call_switch(&call)) < 0)
+		return rc;
+	uint32_t result_;
+	memset(&result_, 0, sizeof(result_));
+	rc = PD_CALL_VIA(&call, ops->backend_for)(call.self, k, &result_);
+	pd_call_leave(&call);
+	if (rc >= 0)
+		rc = pd_call_flow_out(&call, PD_LABELS_BOTTOM);
+	if (rc < 0) {
+		pd_wipe(&result_, sizeof(result_));
+		return rc;
+	}
+	*result = result_;
+	return rc;
+}
+
+/* Exports OBJ with these ops from the current domain (runtime/pd_rref.h). */
+static inline int maglev_balancer_export(const maglev_balancer_ops *ops, void *self,
+		pd_acl_fn acl, void *acl_arg, maglev_balancer_rref *out)
+{
+	return pd_export(&maglev_balancer_iface, ops, self, acl, acl_arg, out ? &out->r : NULL);
 }
 
 /* domain maglev : balancer.  The stage code defines maglev_maglev_init: it runs inside

@@ -102,6 +102,12 @@ int nullfilter_counters_restore(const void *image, size_t len, const pd_ckpt_lim
 	return rc;
 }
 
+const pd_iface nullfilter_filter_iface = {
+	.name = "nullfilter.filter",
+	.base = &std_stage_iface,
+	.n_methods = 2,
+};
+
 const pd_domain_spec nullfilter_null_domain = {
 	.name = "nullfilter.null",
 	.init = nullfilter_null_init,
@@ -110,18 +116,30 @@ const pd_domain_spec nullfilter_null_domain = {
 	.checkpoint_every = 0,
 };
 
+static const uint16_t nullfilter_chain_first[1] = { 0, };
+
+static const uint16_t nullfilter_chain_f1_next[1] = { 1, };
+
+static const uint16_t nullfilter_chain_f2_next[1] = { 2, };
+
+static const uint16_t nullfilter_chain_f3_next[1] = { 3, };
+
+static const uint16_t nullfilter_chain_f4_next[1] = { 4, };
+
+static const uint16_t nullfilter_chain_f5_next[1] = { PD_STAGE_TX, };
+
 static const pd_stage_desc nullfilter_chain_stages[5] = {
-	{ "f1", &nullfilter_null_domain, 0, NULL },
-	{ "f2", &nullfilter_null_domain, 0, NULL },
-	{ "f3", &nullfilter_null_domain, 0, NULL },
-	{ "f4", &nullfilter_null_domain, 0, NULL },
-	{ "f5", &nullfilter_null_domain, 0, NULL },
+	{ "f1", &nullfilter_null_domain, 1, nullfilter_chain_f1_next, 0, NULL },
+	{ "f2", &nullfilter_null_domain, 1, nullfilter_chain_f2_next, 0, NULL },
+	{ "f3", &nullfilter_null_domain, 1, nullfilter_chain_f3_next, 0, NULL },
+	{ "f4", &nullfilter_null_domain, 1, nullfilter_chain_f4_next, 0, NULL },
+	{ "f5", &nullfilter_null_domain, 1, nullfilter_chain_f5_next, 0, NULL },
 };
 
 const pd_pipeline_desc nullfilter_chain_pipeline = {
 	.name = "nullfilter.chain",
 	.n_stages = 5,
 	.stages = nullfilter_chain_stages,
-	.n_sinks = 0,
-	.sinks = NULL,
+	.n_first = 1,
+	.first = nullfilter_chain_first,
 };

@@ -25,6 +25,10 @@
 extern "C" {
 #endif
 
+/* a handle to a filter (runtime/pd_rref.h) */
+typedef struct nullfilter_filter_rref {
+	pd_rref r;
+} nullfilter_filter_rref;
 typedef struct nullfilter_counters nullfilter_counters;
 
 struct nullfilter_counters {
@@ -60,30 +64,74 @@ enum {
 	NULLFILTER_FILTER_STATS = 1,
 };
 
-/* proxies: call an exported filter through an rref */
-PD_PROXY int nullfilter_filter_stats(pd_rref rref, nullfilter_counters *result)
+/* What a filter handle must name: an object exported as filter or an interface
+ * extending it (the proxies check; runtime/pd_rref.h). */
+extern const pd_iface nullfilter_filter_iface;
+
+/* A handle that arrived untyped (pd_domain_export_rref, a message):
+ * 0 and *out when it names a filter, else -PD_EIFACE or why it does not
+ * resolve, and *out the null handle. */
+static inline int nullfilter_filter_from_rref(pd_rref r, nullfilter_filter_rref *out)
 {
-	pd_call call;
-	int rc = pd_call_enter(&call, rref, NULLFILTER_FILTER_STATS);
-	if (rc < 0)
-		return rc;
-	const nullfilter_filter_ops *ops = call.ops;
-	rc = pd_call_flow_in(&call, NULL, 0);
-	if (rc < 0) {
-		pd_call_leave(&call);
-		return rc;
-	}
-	rc = PD_CALL_VIA(&call, ops->stats)(call.self, result);
-	if (rc >= 0 && (rc = pd_call_flow_out(&call, NULL, 0)) < 0)
-		memset(result, 0, sizeof(*result));
-	pd_call_leave(&call);
+	int rc = pd_rref_check_iface(r, &nullfilter_filter_iface);
+	out->r = rc == 0 ? r : PD_RREF_NULL;
 	return rc;
 }
 
-static inline int nullfilter_filter_export(const nullfilter_filter_ops *ops, void *self,
-		pd_acl_fn acl, void *acl_arg, pd_rref *out)
+/* The handle of the k-th object domain d exported, as a filter (d's manager
+ * only: runtime/pd_rref.h, pd_domain_export_rref). */
+static inline int nullfilter_filter_of_domain(const pd_domain *d, unsigned k, nullfilter_filter_rref *out)
 {
-	return pd_export(ops, self, acl, acl_arg, out);
+	pd_rref r;
+	int rc = pd_domain_export_rref(d, k, &r);
+	if (rc < 0) {
+		out->r = PD_RREF_NULL;
+		return rc;
+	}
+	return nullfilter_filter_from_rref(r, out);
+}
+
+/* A filter is a std.stage too. */
+static inline std_stage_rref nullfilter_filter_as_std_stage(nullfilter_filter_rref r)
+{
+	std_stage_rref b;
+	b.r = r.r;
+	return b;
+}
+
+/* proxies: call an exported filter through its handle */
+PD_PROXY int nullfilter_filter_stats(nullfilter_filter_rref rref, nullfilter_counters *result)
+{
+	if (result == NULL)
+		return -PD_EINVAL;
+	pd_call call;
+	int rc = pd_call_resolve(&call, rref.r, &nullfilter_filter_iface, NULLFILTER_FILTER_STATS);
+	if (rc < 0)
+		return rc;
+	const nullfilter_filter_ops *ops = (const nullfilter_filter_ops *)call.ops;
+	if ((rc = pd_call_flow_in(&call, PD_LABELS_BOTTOM)) < 0)
+		return rc;
+	if ((rc = pd_call_switch(&call)) < 0)
+		return rc;
+	nullfilter_counters result_;
+	memset(&result_, 0, sizeof(result_));
+	rc = PD_CALL_VIA(&call, ops->stats)(call.self, &result_);
+	pd_call_leave(&call);
+	if (rc >= 0)
+		rc = pd_call_flow_out(&call, PD_LABELS_BOTTOM);
+	if (rc < 0) {
+		pd_wipe(&result_, sizeof(result_));
+		return rc;
+	}
+	*result = result_;
+	return rc;
+}
+
+/* Exports OBJ with these ops from the current domain (runtime/pd_rref.h). */
+static inline int nullfilter_filter_export(const nullfilter_filter_ops *ops, void *self,
+		pd_acl_fn acl, void *acl_arg, nullfilter_filter_rref *out)
+{
+	return pd_export(&nullfilter_filter_iface, ops, self, acl, acl_arg, out ? &out->r : NULL);
 }
 
 /* domain null : filter.  The stage code defines nullfilter_null_init: it runs inside

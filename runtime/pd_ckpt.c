@@ -13,6 +13,7 @@
 #include <xxhash.h>
 
 #include "pd_ckpt.h"
+#include "pd_internal.h"
 
 /* Header layout, all little-endian: see docs/checkpoint-format.md. */
 enum {
@@ -25,7 +26,7 @@ enum {
 
 /* Sentinel count of a shared object the reader is tearing down: releases
  * from destructors of its neighbours cannot bring it to zero. */
-#define RC_DOOMED (1u << 30)
+#define RC_DOOMED PD__RC_MAX
 
 static void store32(uint8_t *p, uint32_t v)
 {
@@ -55,9 +56,46 @@ static uint64_t load64(const uint8_t *p)
 
 /* --- writer ------------------------------------------------------------ */
 
+static __thread char save_error[120];   /* why this thread's last save failed */
+
+/*
+ * The payload starts with the labels of the code saving - the data is
+ * theirs - lattice by lattice: a u32 count, then (u64 lattice fingerprint,
+ * u32 label) for every component above bottom.  Lattices are named by
+ * fingerprint because another run may place them differently in a
+ * pd_labels.  Taken at the start: a save calls no other domain, so the
+ * labels do not change while it runs.
+ */
+static size_t label_section_size(pd_labels held, uint32_t *count)
+{
+	uint32_t n;
+	const pd_lattice *const *all = pd_lattices(&n);
+	*count = 0;
+	for (uint32_t i = 0; i < n; i++)
+		*count += pd_labels_get(held, all[i]) != all[i]->bottom;
+	return 4 + (size_t)*count * 12;
+}
+
+static void write_label_section(uint8_t *p, pd_labels held, uint32_t count)
+{
+	uint32_t n;
+	const pd_lattice *const *all = pd_lattices(&n);
+	store32(p, count);
+	p += 4;
+	for (uint32_t i = 0; i < n; i++) {
+		pd_label x = pd_labels_get(held, all[i]);
+		if (x == all[i]->bottom)
+			continue;
+		store64(p, all[i]->fingerprint);
+		store32(p + 8, x);
+		p += 12;
+	}
+}
+
 void pd_ckpt_writer_init(pd_ckpt_writer *w)
 {
-	*w = (pd_ckpt_writer){ .epoch = pd__epoch_next() };
+	*w = (pd_ckpt_writer){ .epoch = pd__epoch_next(), .labels = pd_labels_current() };
+	save_error[0] = 0;
 }
 
 /*
@@ -69,6 +107,9 @@ static int grow_to(pd_ckpt_writer *w, size_t need)
 {
 	if (w->err)
 		return w->err;
+	uint32_t count = 0;
+	size_t section = w->buf ? 0 : label_section_size(w->labels, &count);
+	need += section;
 	size_t cap = w->cap ? w->cap : 4096;
 	while (cap < need) {
 		if (cap > SIZE_MAX / 2) {
@@ -86,7 +127,9 @@ static int grow_to(pd_ckpt_writer *w, size_t need)
 		memcpy(buf, w->buf, w->len);
 		pd_free(w->buf);
 	} else {
-		w->len = PD_CKPT_HEADER_SIZE;  /* filled in by pd_ckpt_finish */
+		/* the header is filled in by pd_ckpt_finish; the labels go first */
+		write_label_section(buf + PD_CKPT_HEADER_SIZE, w->labels, count);
+		w->len = PD_CKPT_HEADER_SIZE + section;
 	}
 	w->buf = buf;
 	w->cap = cap;
@@ -125,12 +168,30 @@ int pd__ckpt_bad_shared(pd_ckpt_writer *w)
 	return 0;
 }
 
+const char *pd_ckpt_save_error(void)
+{
+	return save_error;
+}
+
+int pd__ckpt_too_deep(pd_ckpt_writer *w)
+{
+	if (w->err == 0) {
+		w->err = -PD_EINVAL;
+		snprintf(save_error, sizeof save_error,
+			 "nesting deeper than %u (the limit a load applies): not saved",
+			 PD_CKPT_DEFAULT_MAX_DEPTH);
+	}
+	return w->err;
+}
+
 int pd_ckpt_finish(pd_ckpt_writer *w, uint64_t fingerprint, void **image, size_t *len)
 {
 	*image = NULL;
 	*len = 0;
 	if (w->buf == NULL && w->err == 0)
 		grow_to(w, PD_CKPT_HEADER_SIZE);  /* an empty payload still has a header */
+	if (w->err == -PD_ENOMEM)
+		snprintf(save_error, sizeof save_error, "out of memory");
 	int rc = w->err;
 	if (rc < 0) {
 		pd_ckpt_writer_discard(w);
@@ -192,6 +253,35 @@ const char *pd_ckpt_error_message(const pd_ckpt_reader *r)
 
 /* --- reader: header and end -------------------------------------------- */
 
+/* The label section the payload starts with (write_label_section). */
+static int read_labels(pd_ckpt_reader *r)
+{
+	uint32_t n;
+	int rc = pd_ckpt_get_u32(r, &n);
+	if (rc < 0)
+		return rc;
+	if (n > pd_ckpt_remaining(r) / 12)
+		return pd__ckpt_fail(r, PD_CKPT_ECOUNT, "%u labels, %zu payload bytes left",
+		                     n, pd_ckpt_remaining(r));
+	pd_labels held = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t fp;
+		uint32_t x;
+		pd_ckpt_get_u64(r, &fp);
+		if ((rc = pd_ckpt_get_u32(r, &x)) < 0)
+			return rc;
+		const pd_lattice *l = pd_lattice_by_fingerprint(fp);
+		if (l == NULL)
+			return pd__ckpt_fail(r, PD_CKPT_ELABEL, "a label of lattice %016llx, which this "
+			                     "program does not use", (unsigned long long)fp);
+		if (!pd_label_valid(l, x))
+			return pd__ckpt_fail(r, PD_CKPT_EVALUE, "label %u is not a label of %s", x, l->name);
+		held = pd_labels_join(held, pd_labels_of(l, x));
+	}
+	r->labels = held;
+	return 0;
+}
+
 int pd_ckpt_reader_init(pd_ckpt_reader *r, const void *image, size_t len, uint64_t fingerprint,
                         const pd_ckpt_limits *limits)
 {
@@ -237,7 +327,7 @@ int pd_ckpt_reader_init(pd_ckpt_reader *r, const void *image, size_t len, uint64
 		                     (unsigned long long)sum, (unsigned long long)load64(img + HDR_CHECKSUM));
 	r->payload = r->p = img + PD_CKPT_HEADER_SIZE;
 	r->end = r->p + have;
-	return 0;
+	return read_labels(r);
 }
 
 static void free_table(pd_ckpt_reader *r)
@@ -256,6 +346,9 @@ int pd_ckpt_reader_finish(pd_ckpt_reader *r)
 		              pd_ckpt_remaining(r));
 	if (r->err)
 		return r->err;
+	if (r->labels && pd__labels_raise_current(r->labels) < 0)
+		return pd__ckpt_fail(r, PD_CKPT_ELABEL, "the image holds labels above what the "
+		                     "loading domain may hold");
 	/* Each object now holds exactly the references its fields took. */
 	for (uint32_t i = 0; i < r->nobjs; i++)
 		pd_shared_release(r->objs[i]);
@@ -282,7 +375,7 @@ void pd_ckpt_reader_abort(pd_ckpt_reader *r)
 			kind->destroy(r->objs[i]);
 	}
 	for (uint32_t i = 0; i < r->nobjs; i++)
-		pd_free(r->objs[i]);
+		pd__free_object(r->objs[i], 1);
 	free_table(r);
 }
 

@@ -51,7 +51,7 @@
 #include "pd_shared.h"
 
 #define PD_CKPT_MAGIC 0x4b434450u    /* "PDCK" as little-endian bytes */
-#define PD_CKPT_VERSION 1u
+#define PD_CKPT_VERSION 2u           /* 2: the payload starts with the data's labels */
 #define PD_CKPT_HEADER_SIZE 32u
 
 /* The tag byte in front of every shared pointer. */
@@ -80,6 +80,7 @@ enum pd_ckpt_error {
 	PD_CKPT_EBYTES,        /* more bytes allocated than limits.max_bytes */
 	PD_CKPT_ETRAILING,     /* the payload has bytes the root type did not read */
 	PD_CKPT_ENOMEM,        /* out of memory */
+	PD_CKPT_ELABEL,        /* a label of an unknown lattice, or above what the loader may hold */
 };
 
 /* Bounds on what a load may build; a 0 field (or a NULL pointer) means the default. */
@@ -98,11 +99,14 @@ typedef struct pd_ckpt_writer {
 	size_t len, cap;    /* len includes the header space */
 	uint32_t epoch;     /* this save's stamp */
 	uint32_t next_id;   /* the next shared object's dense id */
+	uint32_t depth;     /* nested objects now (pd_ckpt_put_enter) */
 	int err;            /* sticky: -PD_ENOMEM or -PD_EINVAL */
+	pd_labels labels;   /* what the saving code holds: the image's label section */
 } pd_ckpt_writer;
 
 typedef struct pd_ckpt_reader {
 	const uint8_t *p, *end;  /* the unread part of the payload */
+	pd_labels labels;        /* what the image's label section says its data holds */
 	const uint8_t *payload;
 	pd_ckpt_limits lim;
 	uint32_t depth;
@@ -140,6 +144,30 @@ int pd_ckpt_finish(pd_ckpt_writer *w, uint64_t fingerprint, void **image, size_t
 
 /* Abandons a save and frees its buffer. */
 void pd_ckpt_writer_discard(pd_ckpt_writer *w);
+
+/*
+ * Why the last save on this thread failed, in words ("nesting deeper than
+ * 256, the loader's limit"), or "" - for the one line a scheduler prints.
+ */
+const char *pd_ckpt_save_error(void);
+
+/* Cold path of pd_ckpt_put_enter: the value nests deeper than a load may. */
+int pd__ckpt_too_deep(pd_ckpt_writer *w);
+
+/*
+ * Around every nested object's body in a save, as pd_ckpt_enter is in a
+ * load: a state that saves must load, so a save refuses (with -PD_EINVAL,
+ * and pd_ckpt_save_error saying why) what nests deeper than a load with
+ * the default limits would accept.
+ */
+static inline int pd_ckpt_put_enter(pd_ckpt_writer *w)
+{
+	if (__builtin_expect(++w->depth > PD_CKPT_DEFAULT_MAX_DEPTH, 0))
+		return pd__ckpt_too_deep(w);
+	return w->err;
+}
+
+static inline void pd_ckpt_put_leave(pd_ckpt_writer *w) { w->depth--; }
 
 /* Cold path of the puts: grows the buffer, or records -PD_ENOMEM and returns NULL. */
 uint8_t *pd__ckpt_grow(pd_ckpt_writer *w, size_t n);
@@ -282,9 +310,12 @@ int pd_ckpt_reader_init(pd_ckpt_reader *r, const void *image, size_t len, uint64
                         const pd_ckpt_limits *limits);
 
 /*
- * Ends a load: checks the payload was consumed exactly and drops the
- * table's references.  On failure (this check or an earlier sticky error)
- * the table is kept for pd_ckpt_reader_abort and the error returned.
+ * Ends a load: checks the payload was consumed exactly, raises the current
+ * domain's label (the thread's, outside any) to the labels the image
+ * carries - restored data comes back with its labels - and drops the
+ * table's references.  On failure (this check, a label the loader may not
+ * hold, or an earlier sticky error) the table is kept for
+ * pd_ckpt_reader_abort and the error returned.
  */
 int pd_ckpt_reader_finish(pd_ckpt_reader *r);
 

@@ -28,6 +28,7 @@
 #include "pd_domain.h"
 #include "pd_fault.h"
 #include "pd_heap.h"
+#include "pd_label.h"
 #include "pd_rref.h"
 
 #define PD__DOM_SHIFT 54
@@ -48,33 +49,31 @@ enum pd__slot_state {
 
 struct pd__slot {
 	uint64_t key;
+	/*
+	 * The interface the object was exported as, when a call needs nothing
+	 * else (no ACL hook); NULL otherwise.  A proxy compares it with its
+	 * own interface: one compare says "the handle names this interface
+	 * and there is no hook", and anything else - a hook, a derived
+	 * interface, the wrong one - takes the cold path.
+	 */
+	const pd_iface *fast_iface;
 	const void *ops;
 	void *self;
 	pd_acl_fn acl;
 	void *acl_arg;
-	/* The owning domain's lattice (spec.lattice), here so that a call into
-	 * a domain without labels decides so from the cache line it already
-	 * loaded to resolve the handle. */
-	const struct pd_lattice *lattice;
+	const pd_iface *iface;    /* what it was exported as */
 	uint32_t gen;
 	uint32_t state;
-	/* acl != NULL || lattice != NULL: the proxy's one test for both. */
-	uint32_t hooks;
 } __attribute__((aligned(64)));
-
-/*
- * A floating label and its lattice.  A domain record and the thread state
- * both hold one, laid out alike, so the proxy picks "the caller's" with one
- * conditional move of a pointer rather than one per field.
- */
-struct pd__flow {
-	const struct pd_lattice *lattice;
-	pd_label label;
-};
 
 struct pd_domain {
 	struct pd__slot slots[PD_SLOTS];   /* first: the fast path indexes it */
-	/* Everything below is private to pd_domain.c. */
+	/* The floating label (pd_label.h): raised by what the domain receives,
+	 * never outside clearance_mask; back to spec's initial labels when
+	 * the domain recovers (and up to its image's labels on a restore). */
+	pd_labels label;
+	pd_labels clearance_mask;          /* the bits label may have */
+	/* Everything below is private to libpd's .c files. */
 	pd_domain_spec spec;
 	uint32_t id;
 	uint32_t state;                    /* enum pd_domain_state */
@@ -84,15 +83,20 @@ struct pd_domain {
 	size_t charged_bytes;              /* updated atomically (two threads may run it) */
 	uint64_t faults;                   /* atomically updated */
 	uint64_t recoveries;
-	/* The floating label (flow.lattice is a copy of spec.lattice): raised by
-	 * what the domain receives, never above spec.clearance; back to bottom
-	 * when the domain recovers. */
-	struct pd__flow flow;
+	/* Who may manage it: the domain current at its creation (NULL: only
+	 * trusted code), as that domain's incarnation - a record reused by
+	 * another domain is not the manager. */
+	uint64_t incarnation;              /* bumped by every pd_domain_create */
+	pd_domain *manager;
+	uint64_t manager_incarnation;
+	/* The sinks it may write (spec.sinks and pd_sink_allow). */
+	const pd_sink *sinks[PD_MAX_SINKS];
+	uint32_t n_sinks;
 	/* The last checkpoint image (owned by nobody: it survives the domain's
 	 * faults) and counters, all under pd__table_lock.  pd_domain.c only. */
 	void *ckpt_image;
 	size_t ckpt_len;
-	uint64_t checkpoints, restores;
+	uint64_t checkpoints, restores, restore_errors;
 };
 
 /*
@@ -120,7 +124,11 @@ struct pd__obj {
 	uint32_t ckpt_id;             /* its dense id in that walk */
 };
 
+#ifdef __cplusplus
+static_assert(sizeof(struct pd__obj) == 64, "the object header must stay 64 bytes");
+#else
 _Static_assert(sizeof(struct pd__obj) == 64, "the object header must stay 64 bytes");
+#endif
 
 /*
  * A fresh, never-0 epoch for one save or equality walk.  When the 32-bit
@@ -132,6 +140,15 @@ void pd__epoch_set(uint32_t e);  /* tests only: to reach the wrap */
 
 #define PD__OBJ_MAGIC 0x70646f62u  /* "pdob" */
 
+/* What an object costs beyond its payload; the checkpoint loader's byte
+ * limit counts it for every allocation it makes. */
+#define PD_OBJ_OVERHEAD sizeof(struct pd__obj)
+
+/* A shared object's count never reaches this; counts at or above it mark
+ * an object being torn down (the checkpoint reader's abort). */
+#define PD__RC_MAX (1u << 30)
+
+/* The header of an object already known to be one (libpd's own code). */
 static inline struct pd__obj *pd__obj_of(const void *obj)
 {
 	return (struct pd__obj *)obj - 1;
@@ -143,13 +160,17 @@ struct pd__thread {
 	pd_catch *top;        /* innermost catch frame */
 	int ready;            /* alternate stack installed */
 	/* The label of trusted code outside any domain (the scheduler): what it
-	 * has received from the domains it called, in their lattice. */
-	struct pd__flow flow;
+	 * has received from the domains it called, every lattice. */
+	pd_labels label;
 	/* The proxies' catch frames: a stack (pd_thread_init maps it) that a
 	 * framed call pushes one record onto; frame_next == frame_end when
 	 * it is full or not set up yet, which sends the proxy to its slow path. */
 	pd_catch *frame_next;
 	pd_catch *frame_end;
+	/* The last pointer pd__obj_lookup found to be a slab slot's payload:
+	 * it stays one for good, so moving the same batch again skips the
+	 * registry (pd__obj_find). */
+	const void *known_obj;
 };
 
 extern __thread struct pd__thread pd__self __attribute__((tls_model("initial-exec")));
@@ -158,6 +179,23 @@ extern pd_domain *pd__domains[PD_MAX_DOMAINS];
 static inline pd_domain *pd_current(void)
 {
 	return pd__self.current;
+}
+
+/*
+ * The header of the object whose payload is p, when p is exactly that - a
+ * slot a slab carved or a live big object - and NULL for anything else
+ * (made-up pointers, interior pointers, forged headers, other memory).
+ * Reads nothing but libpd's own registry (pd_heap.c).  Whether the slot
+ * is alive is the caller's test (its magic).
+ */
+struct pd__obj *pd__obj_lookup(const void *p);
+
+static inline struct pd__obj *pd__obj_find(const void *p)
+{
+	if (__builtin_expect(p == pd__self.known_obj, 1))
+		if (__builtin_expect(p != NULL, 1))
+			return (struct pd__obj *)p - 1;
+	return pd__obj_lookup(p);
 }
 
 #endif

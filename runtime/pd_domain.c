@@ -1,11 +1,12 @@
 /*
  * The domain table and each domain's life: creation (init run contained),
- * recovery (sweep, re-init, re-bind) and destruction.  Domain records are
- * allocated once per table index and never freed, so the lock-free proxy
- * path can always read the record an rref indexes, even while that domain
- * is being destroyed on another thread.
+ * recovery (sweep, re-init, re-bind, reload), destruction, and who may do
+ * these.  Domain records are allocated once per table index and never
+ * freed, so the lock-free proxy path can always read the record an rref
+ * indexes, even while that domain is being destroyed on another thread.
  */
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,9 +28,23 @@ pd_domain *pd__domains[PD_MAX_DOMAINS] = {
 	[1 ... PD_MAX_DOMAINS - 1] = &nil_record,
 };
 
+/* Under pd__table_lock; 0 is never an incarnation. */
+static uint64_t incarnations;
+
 int pd__is_record(const pd_domain *d)
 {
 	return d != NULL && d != &nil_record && d != &zero_record;
+}
+
+/*
+ * Trusted code outside every domain may manage any domain; a domain may
+ * manage the domains it created, as long as it is the incarnation that
+ * created them (a record reused by a later domain inherits nothing).
+ */
+int pd__may_manage(const pd_domain *d)
+{
+	const pd_domain *cur = pd__self.current;
+	return cur == NULL || (d->manager == cur && d->manager_incarnation == cur->incarnation);
 }
 
 /* Makes every slot of d uncallable; the slot states stay for pd__rref_error. */
@@ -38,6 +53,7 @@ static void kill_slots(pd_domain *d, uint32_t new_state_for_bound)
 	for (uint32_t i = 0; i < d->next_slot; i++) {
 		struct pd__slot *s = &d->slots[i];
 		__atomic_store_n(&s->key, 0, __ATOMIC_RELEASE);
+		s->fast_iface = NULL;
 		if (s->state == PD__SLOT_BOUND && new_state_for_bound)
 			s->state = new_state_for_bound;
 	}
@@ -66,14 +82,34 @@ int pd__run_in(pd_domain *d, int (*fn)(void *), void *arg)
 	return rc;
 }
 
+int pd__run_contained(pd_domain *d, int (*fn)(void *), void *arg)
+{
+	int rc = pd__run_in(d, fn, arg);
+	if (rc == -PD_EFAULT)
+		pd__recover(d);
+	return rc;
+}
+
 static int normalise_init_rc(int rc)
 {
 	return rc < 0 ? rc : -PD_EINVAL;
 }
 
+/* The labels and the sinks a spec gives a new (or recovering) domain. */
+static int set_flow(pd_domain *d, const pd_domain_spec *spec)
+{
+	pd_labels initial = pd__domain_initial(spec);
+	pd_labels mask = pd__clearance_mask(spec);
+	if ((initial & PD_LABELS_INVALID) || (initial & ~mask) != 0)
+		return -PD_ELABEL;
+	d->label = initial;
+	d->clearance_mask = mask;
+	return 0;
+}
+
 int pd_domain_create(const pd_domain_spec *spec, pd_domain **out)
 {
-	if (spec == NULL || out == NULL)
+	if (spec == NULL || out == NULL || spec->n_sinks > PD_MAX_SINKS)
 		return -PD_EINVAL;
 	if (pd_thread_init() < 0)
 		return -PD_ENOMEM;
@@ -103,22 +139,33 @@ int pd_domain_create(const pd_domain_spec *spec, pd_domain **out)
 	 */
 	for (uint32_t i = 0; i < PD_SLOTS; i++) {
 		struct pd__slot *s = &d->slots[i];
+		s->fast_iface = NULL;
 		s->ops = NULL;
 		s->self = NULL;
 		s->acl = NULL;
 		s->acl_arg = NULL;
+		s->iface = NULL;
 		s->state = PD__SLOT_UNUSED;
 	}
 	memset(&d->spec, 0, sizeof(*d) - offsetof(pd_domain, spec));
 	d->spec = *spec;
-	d->flow.lattice = spec->lattice;
-	d->flow.label = spec->lattice ? spec->lattice->bottom : 0;
+	int rc = set_flow(d, spec);
+	if (rc < 0) {
+		pthread_mutex_unlock(&pd__table_lock);
+		return rc;
+	}
+	for (uint32_t i = 0; i < spec->n_sinks; i++)
+		pd__sink_grant(d, spec->sinks[i]);
+	pd_domain *creator = pd__self.current;
+	d->manager = creator;
+	d->manager_incarnation = creator ? creator->incarnation : 0;
+	d->incarnation = ++incarnations;
 	d->id = id;
 	d->state = PD_DOMAIN_LIVE;
 	__atomic_store_n(&pd__domains[id], d, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&pd__table_lock);
 
-	int rc = spec->init ? pd__run_in(d, spec->init, spec->arg) : 0;
+	rc = spec->init ? pd__run_in(d, spec->init, spec->arg) : 0;
 	if (rc != 0) {
 		pthread_mutex_lock(&pd__table_lock);
 		kill_slots(d, 0);
@@ -142,10 +189,19 @@ static int active_here(const pd_domain *d)
 	return 0;
 }
 
-int pd_domain_destroy(pd_domain *d)
+/* The checks every management call starts with. */
+static int manageable(const pd_domain *d)
 {
 	if (!pd__is_record(d) || d->state == PD_DOMAIN_FREE)
 		return -PD_EINVAL;
+	return pd__may_manage(d) ? 0 : -PD_EACCES;
+}
+
+int pd_domain_destroy(pd_domain *d)
+{
+	int rc = manageable(d);
+	if (rc < 0)
+		return rc;
 	if (active_here(d))
 		return -PD_EBUSY;
 	pthread_mutex_lock(&pd__table_lock);
@@ -188,8 +244,11 @@ enum pd_domain_state pd_domain_state(const pd_domain *d)
 	return d ? (enum pd_domain_state)d->state : PD_DOMAIN_FREE;
 }
 
-void pd_domain_get_stats(const pd_domain *d, pd_domain_stats *st)
+int pd_domain_get_stats(const pd_domain *d, pd_domain_stats *st)
 {
+	int rc = manageable(d);
+	if (rc < 0 || st == NULL)
+		return rc < 0 ? rc : -PD_EINVAL;
 	st->faults = __atomic_load_n(&d->faults, __ATOMIC_RELAXED);
 	st->recoveries = __atomic_load_n(&d->recoveries, __ATOMIC_RELAXED);
 	st->charged_bytes = d->charged_bytes;
@@ -197,8 +256,10 @@ void pd_domain_get_stats(const pd_domain *d, pd_domain_stats *st)
 	pthread_mutex_lock(&pd__table_lock);
 	st->checkpoints = d->checkpoints;
 	st->restores = d->restores;
+	st->restore_errors = d->restore_errors;
 	st->image_bytes = d->ckpt_image ? d->ckpt_len : 0;
 	pthread_mutex_unlock(&pd__table_lock);
+	return 0;
 }
 
 /* ---- checkpoints ---- */
@@ -232,67 +293,74 @@ static int load_inside(void *arg)
 	return io->d->spec.load_state(io->image, io->len, domain_state(io->d));
 }
 
+/* Keeps image as d's last checkpoint; frees the previous one. */
+static void keep_image(pd_domain *d, void *image, size_t len)
+{
+	pthread_mutex_lock(&pd__table_lock);
+	void *old = d->ckpt_image;
+	d->ckpt_image = image;
+	d->ckpt_len = len;
+	pthread_mutex_unlock(&pd__table_lock);
+	pd_free(old);
+}
+
 int pd_domain_checkpoint(pd_domain *d)
 {
-	if (d == NULL || !pd__is_record(d) || d->spec.save_state == NULL || domain_state(d) == NULL)
+	int rc = manageable(d);
+	if (rc < 0)
+		return rc;
+	if (d->spec.save_state == NULL || domain_state(d) == NULL)
 		return -PD_EINVAL;
 	if (active_here(d))
 		return -PD_EBUSY;
 	state_io io = { .d = d };
-	int rc = pd__run_in(d, save_inside, &io);
+	rc = pd__run_in(d, save_inside, &io);
 	if (rc < 0)
 		return rc;
+	keep_image(d, io.image, io.len);
 	pthread_mutex_lock(&pd__table_lock);
-	void *old = d->ckpt_image;
-	d->ckpt_image = io.image;
-	d->ckpt_len = io.len;
 	d->checkpoints++;
 	pthread_mutex_unlock(&pd__table_lock);
-	pd_free(old);
 	return 0;
 }
 
-void pd_domain_checkpoint_image(const pd_domain *d, const void **image, size_t *len)
+int pd_domain_checkpoint_image(const pd_domain *d, const void **image, size_t *len)
 {
+	int rc = manageable(d);
+	if (rc < 0)
+		return rc;
 	pthread_mutex_lock(&pd__table_lock);
 	*image = d->ckpt_image;
 	*len = d->ckpt_image ? d->ckpt_len : 0;
 	pthread_mutex_unlock(&pd__table_lock);
+	return 0;
 }
 
-int pd_domain_load_image(pd_domain *d, const void *image, size_t len)
+int pd_domain_set_checkpoint_image(pd_domain *d, const void *image, size_t len)
 {
-	if (d == NULL || !pd__is_record(d) || d->spec.load_state == NULL ||
-	    domain_state(d) == NULL || image == NULL)
+	int rc = manageable(d);
+	if (rc < 0)
+		return rc;
+	if (image == NULL || len == 0)
 		return -PD_EINVAL;
-	if (active_here(d))
-		return -PD_EBUSY;
-	void *copy = pd_alloc(len, NULL);       /* outside any domain: nobody's */
+	pd_domain *saved = pd__self.current;
+	pd__self.current = NULL;              /* the copy belongs to nobody */
+	void *copy = pd_alloc(len, NULL);
+	pd__self.current = saved;
 	if (copy == NULL)
 		return -PD_ENOMEM;
 	memcpy(copy, image, len);
-	state_io io = { .d = d, .image = copy, .len = len };
-	int rc = pd__run_in(d, load_inside, &io);
-	if (rc < 0) {
-		pd_free(copy);
-		/* A load that failed half way leaves half a state: start afresh. */
-		(void)pd__recover(d);
-		return rc;
-	}
-	pthread_mutex_lock(&pd__table_lock);
-	void *old = d->ckpt_image;
-	d->ckpt_image = copy;
-	d->ckpt_len = len;
-	pthread_mutex_unlock(&pd__table_lock);
-	pd_free(old);
+	keep_image(d, copy, len);
 	return 0;
 }
 
 /*
  * After a `restore` domain's init has run again: reload the last image into
- * the fresh state.  An image that does not load (it was taken, so this
- * means memory ran out) leaves the freshly initialised state, as `reset`
- * would: the domain comes back either way.
+ * the fresh state.  The load raises the domain's label to the labels the
+ * image carries (the state comes back with what it held).  An image that
+ * does not load - corrupt, for another schema, labelled above the
+ * clearance, or memory ran out - leaves the freshly initialised state, as
+ * `reset` would, and is counted and said once.
  */
 static void reload_state(pd_domain *d)
 {
@@ -300,8 +368,14 @@ static void reload_state(pd_domain *d)
 	    d->ckpt_image == NULL || domain_state(d) == NULL)
 		return;
 	state_io io = { .d = d, .image = d->ckpt_image, .len = d->ckpt_len };
-	if (pd__run_in(d, load_inside, &io) == 0)
+	int rc = pd__run_in(d, load_inside, &io);
+	if (rc == 0) {
 		__atomic_add_fetch(&d->restores, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	if (__atomic_add_fetch(&d->restore_errors, 1, __ATOMIC_RELAXED) == 1)
+		fprintf(stderr, "pd: domain %s: its last checkpoint did not load (%s); "
+			"it runs with its fresh state\n", pd_domain_name(d), pd_strerror(rc));
 }
 
 void pd__count_fault(pd_domain *d)
@@ -328,8 +402,9 @@ int pd__recover(pd_domain *d)
 	pthread_mutex_unlock(&pd__table_lock);
 
 	pd__heap_sweep(d, 0);
-	/* What it held is gone with its objects: a fresh start is unlabelled. */
-	d->flow.label = d->spec.lattice ? d->spec.lattice->bottom : 0;
+	/* What it held is gone with its objects: it starts again from what its
+	 * declaration says its state holds (a restore then adds the image's). */
+	d->label = pd__domain_initial(&d->spec);
 
 	int (*fn)(void *) = d->spec.init;
 	if (d->spec.policy == PD_RECOVER_RESTORE && d->spec.restore)
@@ -358,8 +433,9 @@ int pd__recover(pd_domain *d)
 
 int pd_domain_recover(pd_domain *d)
 {
-	if (!pd__is_record(d) || d->state == PD_DOMAIN_FREE)
-		return -PD_EINVAL;
+	int rc = manageable(d);
+	if (rc < 0)
+		return rc;
 	if (active_here(d))
 		return -PD_EBUSY;
 	return pd__recover(d);

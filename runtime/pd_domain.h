@@ -18,11 +18,14 @@
 #include <stdint.h>
 
 #include "pd_data.h"
+#include "pd_lattice.h"
 #include "pd_rref.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+struct pd_sink;
 
 enum pd_recovery {
 	PD_RECOVER_RESET = 0,  /* free everything, run init again */
@@ -42,11 +45,21 @@ typedef struct pd_domain_spec {
 	size_t quota_bytes;            /* 0 = unlimited */
 	uint32_t checkpoint_every;     /* used by the checkpoint issue; 0 = never */
 	int (*restore)(void *arg);     /* seam for PD_RECOVER_RESTORE; may be NULL */
-	/* Information flow (pd_label.h); lattice NULL = the domain carries no label. */
+	/*
+	 * Information flow (pd_label.h).  Every domain carries a label in every
+	 * lattice; its clearance, when it has one, bounds it in one of them
+	 * (lattice NULL: unbounded everywhere).  initial: what its state holds
+	 * by declaration (`@label` fields), where its label starts and comes
+	 * back to on recovery.  sinks: the sinks it may write (`emits`).
+	 */
 	const struct pd_lattice *lattice;
-	pd_label clearance;            /* the highest label the domain may hold */
+	pd_label clearance;            /* the highest label it may hold in lattice */
 	const struct pd_declassify_rule *declassify;   /* the lowerings it may do */
 	uint32_t n_declassify;
+	const pd_label_ref *initial;
+	uint32_t n_initial;
+	struct pd_sink *const *sinks;
+	uint32_t n_sinks;
 	/*
 	 * Checkpointing (pdlc emits these for `state T` with `checkpoint every
 	 * N batches`; NULL otherwise).  The state is the object the domain
@@ -67,10 +80,11 @@ enum pd_domain_state {
 typedef struct pd_domain_stats {
 	uint64_t faults;
 	uint64_t recoveries;
-	size_t charged_bytes;  /* bytes allocated by the domain and not yet freed */
+	size_t charged_bytes;  /* what the objects it allocated and are alive cost */
 	uint32_t exported;     /* slots ever exported */
 	uint64_t checkpoints;  /* images taken */
 	uint64_t restores;     /* recoveries that reloaded the last image */
+	uint64_t restore_errors;  /* recoveries whose image did not load: fresh state */
 	size_t image_bytes;    /* the size of the last image, 0 when none */
 } pd_domain_stats;
 
@@ -78,18 +92,26 @@ typedef struct pd_domain_stats {
 #define PD_SLOTS 256         /* reference-table slots per domain */
 
 /*
+ * Who may manage a domain - destroy, recover, checkpoint it, read its
+ * image, label or statistics, mint handles to its exports: trusted code
+ * outside every domain, and the domain that created it (while that domain
+ * lives).  Anyone else gets -PD_EACCES.
+ *
  * Creates a domain and runs spec->init(spec->arg) inside it, contained: if
  * init fails or faults, everything it allocated is freed and the error is
  * returned (init's own negative code, -PD_EINVAL for a positive one,
- * -PD_EFAULT for a fault).  Installs libpd's fault handlers on first use.
- * Returns 0 and *out, or -PD_EINVAL / -PD_ENOMEM / init's error.
+ * -PD_EFAULT for a fault).  The current domain (NULL outside) becomes its
+ * manager.  Installs libpd's fault handlers on first use.  Returns 0 and
+ * *out, or -PD_EINVAL / -PD_ENOMEM / -PD_ELABEL (the initial labels are
+ * above the clearance) / init's error.
  */
 int pd_domain_create(const pd_domain_spec *spec, pd_domain **out);
 
 /*
  * Frees everything the domain owns, kills its reference table (later calls
- * return -PD_ESTALE) and releases its id.  Must be called outside the domain
- * (-PD_EBUSY otherwise), and no other thread may be inside it.
+ * return -PD_ESTALE) and releases its id.  Its manager only (-PD_EACCES);
+ * must be called outside the domain (-PD_EBUSY otherwise), and no other
+ * thread may be inside it.
  */
 int pd_domain_destroy(pd_domain *d);
 
@@ -99,12 +121,14 @@ pd_domain *pd_domain_lookup(uint32_t id);
 uint32_t pd_domain_id(const pd_domain *d);
 const char *pd_domain_name(const pd_domain *d);
 enum pd_domain_state pd_domain_state(const pd_domain *d);
-void pd_domain_get_stats(const pd_domain *d, pd_domain_stats *st);
+/* Its manager only: 0, -PD_EACCES or -PD_EINVAL. */
+int pd_domain_get_stats(const pd_domain *d, pd_domain_stats *st);
 
 /*
  * Recovers d now, as if it had faulted (frees its objects, re-runs init,
- * re-binds slots).  For managers and tests; must be called outside d.
- * Returns 0, or -PD_EDEAD when re-initialisation failed.
+ * re-binds slots).  Its manager only; must be called outside d.
+ * Returns 0, -PD_EACCES, -PD_EBUSY, or -PD_EDEAD when re-initialisation
+ * failed.
  */
 int pd_domain_recover(pd_domain *d);
 
@@ -113,25 +137,26 @@ int pd_domain_recover(pd_domain *d);
  * the object d exported first, and keeps the image (outside d's heap, so a
  * fault in d does not free it) as the one `on_fault restore` reloads.  A
  * scheduler calls it at a batch boundary, where run-to-completion makes
- * the state consistent without locks.  Must be called outside d.  Returns
- * 0, -PD_EINVAL (d has no save_state or no export), or the save's error
- * (the previous image is kept then).
+ * the state consistent without locks.  Its manager only; must be called
+ * outside d.  Returns 0, -PD_EACCES, -PD_EINVAL (d has no save_state or no
+ * export), or the save's error (the previous image is kept then).
  */
 int pd_domain_checkpoint(pd_domain *d);
 
-/* The image the next restore would load; *image NULL when there is none. */
-void pd_domain_checkpoint_image(const pd_domain *d, const void **image, size_t *len);
+/*
+ * The image the next restore would load (*image NULL when there is none).
+ * Its manager only: the image holds the domain's data, whatever its label.
+ * 0, -PD_EACCES or -PD_EINVAL.
+ */
+int pd_domain_checkpoint_image(const pd_domain *d, const void **image, size_t *len);
 
 /*
- * Starts d from a saved image (one pd_domain_checkpoint_image gave, read
- * back from a file): runs spec->load_state inside d on the object d
- * exported first, which validates the image as any restore does, and
- * keeps a copy as d's last checkpoint, so a fault before the next one
- * restores this state.  For a freshly created d, outside it.  Returns 0,
- * -PD_EINVAL (no load_state, no export), -PD_ENOMEM, or the load's error
- * (-PD_ECORRUPT and the like), after which d is reset to a fresh state.
+ * Makes image (validated by the domain's load_state when the domain next
+ * restores) the one its next `restore` recovery loads - a program starting
+ * from files a previous run wrote.  Copied; its manager only.  0,
+ * -PD_EACCES, -PD_EINVAL or -PD_ENOMEM.
  */
-int pd_domain_load_image(pd_domain *d, const void *image, size_t len);
+int pd_domain_set_checkpoint_image(pd_domain *d, const void *image, size_t len);
 
 /* The domain running on this thread; NULL outside any domain. */
 static inline pd_domain *pd_current(void);

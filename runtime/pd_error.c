@@ -15,8 +15,9 @@ static const char *const messages[] = {
 	[PD_ELABEL - PD_EINVAL] = "information-flow label violation",
 	[PD_EDEAD - PD_EINVAL] = "domain is dead",
 	[PD_ENOTOWNER - PD_EINVAL] = "object not owned by the current domain",
-	[PD_EBUSY - PD_EINVAL] = "domain is active on this thread",
+	[PD_EBUSY - PD_EINVAL] = "domain is active on this thread (or busy)",
 	[PD_ECORRUPT - PD_EINVAL] = "corrupt checkpoint image",
+	[PD_EIFACE - PD_EINVAL] = "remote reference of another interface",
 };
 
 const char *pd_strerror(int rc)

@@ -8,6 +8,10 @@
 #ifndef PD_ERROR_H
 #define PD_ERROR_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 enum pd_error {
 	PD_OK = 0,
 	PD_EINVAL = 1000,  /* malformed argument or forged handle */
@@ -22,10 +26,15 @@ enum pd_error {
 	PD_ENOTOWNER,      /* the object is not owned by the current domain */
 	PD_EBUSY,          /* the domain is running on this thread's stack */
 	PD_ECORRUPT,       /* a checkpoint image failed validation */
+	PD_EIFACE,         /* the rref names an object of another interface */
 	PD_ERROR_END
 };
 
 /* A static, human-readable description of rc (either sign); never NULL. */
 const char *pd_strerror(int rc);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -403,21 +403,34 @@ static int map_frames(void)
 	return 0;
 }
 
-/* The proxy found its frame stack full or not yet mapped. */
+/*
+ * The proxy's framed path when its caller is a domain, or when the thread's
+ * frame stack is full or not mapped yet.  A domain that is already active
+ * on this thread - current, or the owner of a frame on its stack, which is
+ * every domain suspended in a call - is not entered again: recovering it
+ * from the inner activation would free what the outer one is using.
+ */
 __attribute__((cold))
-pd_catch *pd__frame_slow(int *rc)
+pd__framing pd__frame_slow(const pd_domain *caller, const pd_domain *callee)
 {
 	struct pd__thread *t = &pd__self;
 
-	if (t->frame_end == NULL) {
-		*rc = pd_thread_init();
-		if (*rc < 0)
-			return NULL;
-		if (t->frame_next != t->frame_end)
-			return t->frame_next;
+	if (caller != NULL) {
+		if (callee == caller)
+			return (pd__framing){ NULL, -PD_EBUSY };
+		for (const pd_catch *f = t->top; f; f = f->prev)
+			if (f->owner == callee)
+				return (pd__framing){ NULL, -PD_EBUSY };
 	}
-	*rc = -PD_ENOMEM;   /* FRAME_STACK_FRAMES nested cross-domain calls */
-	return NULL;
+	if (t->frame_end == NULL) {
+		int rc = pd_thread_init();
+		if (rc < 0)
+			return (pd__framing){ NULL, rc };
+	}
+	if (t->frame_next != t->frame_end)
+		return (pd__framing){ t->frame_next, 0 };
+	/* FRAME_STACK_FRAMES nested cross-domain calls */
+	return (pd__framing){ NULL, -PD_ENOMEM };
 }
 
 void pd__install_handlers(void)

@@ -1,35 +1,46 @@
 /*
  * The ownership heap: an owner pointer in each 64-byte header, per-domain
- * byte accounting, and two allocators behind pd_alloc.
+ * byte accounting, a registry that tells a libpd object from any other
+ * address, and two allocators behind pd_alloc.
  *
- * Small objects (payload <= SMALL_MAX) live in slabs: 2 MiB, 2 MiB-aligned
- * anonymous mappings (transparent huge pages where the kernel gives them),
- * each holding slots of one size class (header + payload rounded to 16
- * bytes) carved in address order by a bump pointer.  Every thread has a
- * cache per class: the slab it bumps into (nobody else bumps there) and a
- * list of freed slots.  So pd_alloc is, without any lock or atomic
- * read-modify-write, a pop from that list or a bump (objects allocated one
- * after another sit one after another: a structure built or loaded in walk
- * order is walked sequentially), and pd_free pushes onto the freeing
- * thread's list.  The heap lock is taken only to get a new slab, to trade
- * a list of LOCAL_MAX free slots with the global pool, and by the sweep.
- * A thread that exits gives its lists and its slab's room back.
+ * Every object lives in memory the heap mapped itself, in 2 MiB-aligned
+ * chunks, and a two-level chunk map (address >> 21 -> descriptor) says
+ * which chunks those are.  So every entry point that takes an object first
+ * asks the map whether the pointer is the payload of a slot libpd carved -
+ * reading only the map and the heap's own descriptors - and refuses
+ * anything else (a made-up pointer, a pointer into the middle of an
+ * object, a forged header, a freed big object) without touching memory
+ * libpd does not own.  Descriptors are never freed and slab chunks never
+ * unmapped, so the check is safe against any value and any race.
  *
- * Larger objects are calloc'ed and kept on one doubly linked list.
+ * Slab objects (payload <= SLAB_MAX): 2 MiB slabs, one size class each
+ * (16-byte steps up to 448 bytes, then four steps per doubling), slots
+ * carved in address order.  Every thread has a cache per class: the slab
+ * it bumps into and a block of freed slots, so pd_alloc and pd_free take
+ * no lock and no atomic read-modify-write; the heap lock is taken to get
+ * a slab, to trade a block of LOCAL_MAX free slots with the global pool,
+ * and by the sweep.  Objects allocated one after another are adjacent (a
+ * load rebuilds a structure in walk order).  A thread that exits gives its
+ * blocks and its slabs' room back.  Small classes ask for transparent huge
+ * pages; larger ones do not (a thread's half-used slab of a rare class
+ * should not pin 2 MiB).
+ *
+ * Big objects: a mapping of their own, a whole number of chunks, whose
+ * descriptor lives outside it.  A freed big region keeps its address range
+ * (the pages are given back with MADV_DONTNEED) and is reused by a later
+ * big allocation it fits, so a stale pointer into it reads zeros - never
+ * unmapped memory.
  *
  * Moving an object is a single store to its header, so neither moves nor
  * the call fast path take the lock.  The sweep of a dying domain therefore
  * looks at every slot ever carved (sequentially, slab by slab: live ones
- * carry the magic) and at the large-object list, and takes those whose
+ * carry the magic) and at every live big object, and takes those whose
  * owner is the domain.  Slot headers are written by their own thread while
  * a sweep on another thread may read them: magic, owner and charged are
- * accessed atomically (the magic is published last), and an object the
- * sweep is after is owned by the dying domain, which nobody else allocates
- * for or frees at that moment.
+ * accessed atomically (the magic is published last).
  *
- * Slab memory is never unmapped (freed slots are reused): anonymous
- * mappings are not heap blocks for valgrind, so nothing there is reported
- * as leaked, and the thread caches stay reachable from the thread list.
+ * Quota: a domain is charged what an object really costs - its slot
+ * (header and size-class rounding), or its big object's header and pages.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -41,33 +52,87 @@
 enum {
 	OBJ_SWEPT = 1,       /* in a sweep: pd_free leaves it alone */
 	OBJ_DESTROYING = 2,  /* destructor started: the sweep must not run it again */
+	OBJ_SHARED = 4,      /* made by pd_shared_alloc: freed by its last release */
 };
 
-#define SLAB_BYTES ((size_t)2 << 20)
+#define CHUNK_SHIFT 21
+#define CHUNK_BYTES ((size_t)1 << CHUNK_SHIFT)
 #define SLAB_MAGIC 0x70647362u  /* "pdsb" */
-#define SMALL_MAX 448u          /* largest payload a slab holds */
-#define NCLASS (SMALL_MAX / 16 + 1)
+#define BIG_MAGIC 0x70646267u   /* "pdbg" */
 #define BLOCK_N 4094u           /* free slots per block (a block is 32 KiB) */
+#define HEADER ((uintptr_t)sizeof(struct pd__obj))
+
+/* The chunk map: 47-bit user addresses, 26 bits of chunk index split 13/13. */
+#define MAP_L2_BITS 13
+#define MAP_L1_BITS 13
+#define USER_ADDR_BITS 47
+
+/* ---- size classes ---------------------------------------------------- */
+
+/* Payload bytes of each class; the stride of a slot is the header plus this. */
+static const uint32_t class_payload[] = {
+	0, 16, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240,
+	256, 272, 288, 304, 320, 336, 352, 368, 384, 400, 416, 432, 448,
+	512, 640, 768, 896, 1024, 1280, 1536, 1792, 2048, 2560, 3072, 3584,
+	4096, 5120, 6144, 7168, 8192, 10240, 12288, 14336, 16384,
+	20480, 24576, 28672, 32768,
+};
+#define NCLASS ((uint32_t)(sizeof(class_payload) / sizeof(class_payload[0])))
+#define SMALL_CLASSES 29u       /* 0 .. 448 in 16-byte steps */
+#define SMALL_MAX 448u
+#define SLAB_MAX 32768u         /* larger payloads are big objects */
 
 static inline uint32_t class_of(size_t size)
 {
-	return (uint32_t)((size + 15) >> 4);
+	if (size <= SMALL_MAX)
+		return (uint32_t)((size + 15) >> 4);
+	uint32_t k = SMALL_CLASSES;
+	while (class_payload[k] < size)
+		k++;
+	return k;
 }
 
 static inline size_t stride_of(uint32_t k)
 {
-	return sizeof(struct pd__obj) + ((size_t)k << 4);
+	return HEADER + class_payload[k];
 }
+
+/* Pages a big object of this payload touches, header included. */
+static inline size_t big_footprint(size_t size)
+{
+	return (HEADER + size + 4095) & ~(size_t)4095;
+}
+
+/* What pd_alloc(size) costs the current domain's quota. */
+static inline size_t footprint(size_t size)
+{
+	return size <= SLAB_MAX ? stride_of(class_of(size)) : big_footprint(size);
+}
+
+/* ---- descriptors ----------------------------------------------------- */
 
 /* The first 64 bytes of a slab; slots follow. */
 struct slab {
-	uint32_t magic;
+	uint32_t magic;      /* SLAB_MAGIC: the chunk map can point here */
 	uint32_t cls;
 	char *bump;          /* slots below it have been carved (atomic) */
 	char *end;
 	struct slab *next;   /* every slab (heap lock) */
 	struct slab *spare;  /* on spare[cls]: has room, no thread bumps it */
+	uint64_t recip;      /* ceil(2^42 / stride): slot index by multiplication */
+	uint32_t stride;
 } __attribute__((aligned(64)));
+
+/* A big object's mapping; the descriptor is heap metadata, never freed. */
+struct big {
+	uint32_t magic;      /* BIG_MAGIC */
+	uint32_t live;       /* an object occupies the region (atomic) */
+	char *base;          /* the object header; the payload is base + HEADER */
+	size_t capacity;     /* bytes mapped */
+	struct big *next, *prev;  /* live or free list (heap lock) */
+};
+
+/* ---- the thread caches ----------------------------------------------- */
 
 /*
  * Free slots are kept as arrays of pointers, not linked through the slots:
@@ -87,14 +152,15 @@ struct tclass {
 
 struct tcache {
 	struct tclass c[NCLASS];
-	size_t allocs, frees;  /* small objects; written by the owner thread only */
+	size_t allocs, frees;  /* slab objects; written by the owner thread only */
 	struct tcache *next, *prev;
 };
 
 static pthread_mutex_t heap_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Under heap_lock: */
-static struct pd__obj big = { .next = &big, .prev = &big };
+static struct big live_big = { .next = &live_big, .prev = &live_big };
+static struct big free_big = { .next = &free_big, .prev = &free_big };
 static size_t big_count;
 static struct slab *slabs;
 static struct slab *spare[NCLASS];
@@ -102,6 +168,9 @@ static struct fblock *pool[NCLASS];  /* full blocks of free slots */
 static struct fblock *empty_blocks;
 static struct tcache threads = { .next = &threads, .prev = &threads };
 static size_t gone_allocs, gone_frees;  /* of exited threads */
+
+/* Entries are written under heap_lock and read without it. */
+static void **chunk_map[1u << MAP_L1_BITS];
 
 static __thread struct tcache *tc __attribute__((tls_model("initial-exec")));
 static pthread_key_t tc_key;
@@ -132,7 +201,87 @@ static inline void count(size_t *c)
 	__atomic_store_n(c, *c + 1, __ATOMIC_RELAXED);
 }
 
-/* --- thread caches ------------------------------------------------------ */
+/* ---- the chunk map ---------------------------------------------------- */
+
+/* Records desc for the chunks of [base, base + bytes).  Heap lock held. */
+static int map_set(char *base, size_t bytes, void *desc)
+{
+	uintptr_t first = (uintptr_t)base >> CHUNK_SHIFT;
+	uintptr_t last = ((uintptr_t)base + bytes - 1) >> CHUNK_SHIFT;
+	for (uintptr_t ci = first; ci <= last; ci++) {
+		uintptr_t hi = ci >> MAP_L2_BITS;
+		if (hi >= (1u << MAP_L1_BITS))
+			return -1;
+		void **l2 = chunk_map[hi];
+		if (l2 == NULL) {
+			l2 = mmap(NULL, sizeof(void *) << MAP_L2_BITS, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (l2 == MAP_FAILED)
+				return -1;
+			__atomic_store_n(&chunk_map[hi], l2, __ATOMIC_RELEASE);
+		}
+		__atomic_store_n(&l2[ci & ((1u << MAP_L2_BITS) - 1)], desc, __ATOMIC_RELEASE);
+	}
+	return 0;
+}
+
+/* The descriptor of the chunk holding address a, or NULL. */
+static inline void *map_get(uintptr_t a)
+{
+	uintptr_t ci = a >> CHUNK_SHIFT;
+	void **l2 = __atomic_load_n(&chunk_map[ci >> MAP_L2_BITS], __ATOMIC_ACQUIRE);
+	return l2 ? __atomic_load_n(&l2[ci & ((1u << MAP_L2_BITS) - 1)], __ATOMIC_ACQUIRE) : NULL;
+}
+
+/*
+ * The header of the object whose payload is p, if p is the payload of a
+ * slot some slab carved or of a big object that is live; NULL otherwise.
+ * Reads only the map and descriptors, which are never freed.  Does not
+ * check that a slab slot is alive (its magic): callers do.  A slab slot's
+ * address stays a slot of its class for good (slabs are never unmapped),
+ * so the thread remembers the last one it checked and the proxies' moves
+ * of the same batch check it once.
+ */
+struct pd__obj *pd__obj_lookup(const void *p)
+{
+	uintptr_t a = (uintptr_t)p;
+	if ((a & 15) != 0 || a == 0 || a >> USER_ADDR_BITS)
+		return NULL;
+	const uint32_t *desc = map_get(a);
+	if (desc == NULL)
+		return NULL;
+	if (*desc == SLAB_MAGIC) {
+		const struct slab *s = (const struct slab *)desc;
+		uintptr_t first = (uintptr_t)(s + 1) + HEADER;
+		if (a < first)
+			return NULL;
+		uintptr_t off = a - first;
+		uint64_t idx = ((uint64_t)off * s->recip) >> 42;
+		if (idx * s->stride != off ||
+		    a - HEADER + s->stride > (uintptr_t)__atomic_load_n(&s->bump, __ATOMIC_ACQUIRE))
+			return NULL;
+		pd__self.known_obj = p;
+		return (struct pd__obj *)p - 1;
+	}
+	if (*desc == BIG_MAGIC) {
+		const struct big *b = (const struct big *)desc;
+		if (!__atomic_load_n(&b->live, __ATOMIC_ACQUIRE) || a != (uintptr_t)b->base + HEADER)
+			return NULL;
+		return (struct pd__obj *)p - 1;
+	}
+	return NULL;
+}
+
+/* The live object at p, or NULL; the entry points' one test. */
+static struct pd__obj *live_obj(const void *p)
+{
+	struct pd__obj *h = pd__obj_find(p);
+	if (h == NULL || __atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) != PD__OBJ_MAGIC)
+		return NULL;
+	return h;
+}
+
+/* ---- thread caches ---------------------------------------------------- */
 
 /* Thread exit: the free lists go to the pool, the slabs' room to spare. */
 static void tcache_exit(void *arg)
@@ -186,31 +335,51 @@ static struct tcache *tcache_new(void)
 	return t;
 }
 
-/* --- slabs ------------------------------------------------------------- */
+/* ---- slabs ------------------------------------------------------------ */
 
-static struct slab *slab_map(uint32_t k)
+/* A 2 MiB-aligned, 2 MiB-long anonymous mapping, or NULL. */
+static char *map_chunks(size_t bytes)
 {
-	char *p = mmap(NULL, 2 * SLAB_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *p = mmap(NULL, bytes + CHUNK_BYTES, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return NULL;
-	char *a = (char *)(((uintptr_t)p + SLAB_BYTES - 1) & ~(uintptr_t)(SLAB_BYTES - 1));
+	char *a = (char *)(((uintptr_t)p + CHUNK_BYTES - 1) & ~(uintptr_t)(CHUNK_BYTES - 1));
 	if (a > p)
 		munmap(p, (size_t)(a - p));
-	if (a + SLAB_BYTES < p + 2 * SLAB_BYTES)
-		munmap(a + SLAB_BYTES, (size_t)(p + 2 * SLAB_BYTES - (a + SLAB_BYTES)));
+	if (a + bytes < p + bytes + CHUNK_BYTES)
+		munmap(a + bytes, (size_t)(p + bytes + CHUNK_BYTES - (a + bytes)));
+	return a;
+}
+
+/* A new slab of class k, registered in the chunk map.  Heap lock held. */
+static struct slab *slab_new(uint32_t k)
+{
+	char *a = map_chunks(CHUNK_BYTES);
+	if (a == NULL)
+		return NULL;
 #ifdef MADV_HUGEPAGE
-	madvise(a, SLAB_BYTES, MADV_HUGEPAGE);
+	if (k < SMALL_CLASSES)
+		madvise(a, CHUNK_BYTES, MADV_HUGEPAGE);
 #endif
 	struct slab *s = (struct slab *)a;
 	s->magic = SLAB_MAGIC;
 	s->cls = k;
+	s->stride = (uint32_t)stride_of(k);
+	s->recip = ((UINT64_C(1) << 42) + s->stride - 1) / s->stride;
 	s->bump = a + sizeof(*s);
-	s->end = a + SLAB_BYTES;
+	s->end = a + CHUNK_BYTES;
+	if (map_set(a, CHUNK_BYTES, s) < 0) {
+		munmap(a, CHUNK_BYTES);
+		return NULL;
+	}
+	s->next = slabs;
+	slabs = s;
 	return s;
 }
 
 /*
- * The thread's list and slab of class k are both empty: takes a chain from
+ * The thread's list and slab of class k are both empty: takes a block from
  * the pool, or a spare slab, or maps a new one.  Runs as the outside.
  */
 static int refill(struct tclass *c, uint32_t k)
@@ -228,26 +397,24 @@ static int refill(struct tclass *c, uint32_t k)
 		return 0;
 	}
 	struct slab *s = spare[k];
-	if (s) {
+	if (s)
 		spare[k] = s->spare;
-	} else {
-		s = slab_map(k);
-		if (s == NULL) {
-			pthread_mutex_unlock(&heap_lock);
-			return -1;
-		}
-		s->next = slabs;
-		slabs = s;
-	}
-	c->slab = s;
+	else
+		s = slab_new(k);
+	if (s)
+		c->slab = s;
 	pthread_mutex_unlock(&heap_lock);
-	return 0;
+	return s ? 0 : -1;
 }
 
-/* Clears a reused slot: the sizes are small multiples of 16, where a
+/* Clears a reused slot: small ones are a few multiples of 16, where a
  * loop of 32-byte stores beats rep stos. */
 static inline void zero_slot(void *p, size_t n)
 {
+	if (n > 512) {
+		memset(p, 0, n);
+		return;
+	}
 	typedef uint64_t v4 __attribute__((vector_size(32), aligned(16), may_alias));
 	char *c = p, *end = c + n;
 	for (; c + 32 <= end; c += 32)
@@ -275,7 +442,7 @@ static struct pd__obj *slot_take(struct tcache *t, uint32_t k)
 		struct slab *s = c->slab;
 		if (s && s->bump + stride <= s->end) {
 			h = (struct pd__obj *)s->bump;  /* fresh mapping: already zero */
-			__atomic_store_n(&s->bump, s->bump + stride, __ATOMIC_RELAXED);
+			__atomic_store_n(&s->bump, s->bump + stride, __ATOMIC_RELEASE);
 			return h;
 		}
 		if (refill(c, k) < 0)
@@ -316,7 +483,7 @@ static void slot_put(struct tcache *t, struct pd__obj *h)
 	c->free->slot[c->free->n++] = h;
 }
 
-/* --- charging ---------------------------------------------------------- */
+/* ---- charging --------------------------------------------------------- */
 
 static inline void uncharge(struct pd__obj *h)
 {
@@ -324,56 +491,105 @@ static inline void uncharge(struct pd__obj *h)
 		return;
 	pd_domain *p = __atomic_exchange_n(&h->charged, NULL, __ATOMIC_RELAXED);
 	if (p)
-		__atomic_sub_fetch(&p->charged_bytes, h->size, __ATOMIC_RELAXED);
+		__atomic_sub_fetch(&p->charged_bytes, footprint(h->size), __ATOMIC_RELAXED);
 }
 
-/* --- large objects ----------------------------------------------------- */
+/* ---- big objects ------------------------------------------------------ */
 
-static void big_unlink(struct pd__obj *h)
+static void big_unlink(struct big *b)
 {
-	h->prev->next = h->next;
-	h->next->prev = h->prev;
-	big_count--;
+	b->prev->next = b->next;
+	b->next->prev = b->prev;
+}
+
+static void big_link(struct big *list, struct big *b)
+{
+	b->next = list->next;
+	b->prev = list;
+	list->next->prev = b;
+	list->next = b;
+}
+
+/* A region for size payload bytes: a free one it fits (the smallest), or a
+ * new mapping.  Heap lock held. */
+static struct big *big_region(size_t size)
+{
+	size_t need = (HEADER + size + CHUNK_BYTES - 1) & ~(CHUNK_BYTES - 1);
+	struct big *best = NULL;
+	for (struct big *b = free_big.next; b != &free_big; b = b->next)
+		if (b->capacity >= need && (best == NULL || b->capacity < best->capacity))
+			best = b;
+	if (best) {
+		big_unlink(best);
+		return best;
+	}
+	struct big *b = calloc(1, sizeof(*b));
+	char *a = b ? map_chunks(need) : NULL;
+	if (a == NULL || map_set(a, need, b) < 0) {
+		if (a)
+			munmap(a, need);
+		free(b);
+		return NULL;
+	}
+	b->magic = BIG_MAGIC;
+	b->base = a;
+	b->capacity = need;
+	return b;
 }
 
 static void *big_alloc(pd_domain *d, size_t size, const pd_kind *kind)
 {
-	struct pd__obj *h = calloc(1, sizeof(*h) + size);
-	if (h == NULL)
+	pd_domain *saved = lock_heap();
+	struct big *b = big_region(size);
+	if (b == NULL) {
+		unlock_heap(saved);
 		return NULL;
+	}
+	struct pd__obj *h = (struct pd__obj *)b->base;  /* zero: fresh or given back */
 	h->kind = kind;
 	h->size = (uint32_t)size;
 	h->owner = d;
 	h->charged = d;
-	h->magic = PD__OBJ_MAGIC;
-	pthread_mutex_lock(&heap_lock);
-	h->next = big.next;
-	h->prev = &big;
-	big.next->prev = h;
-	big.next = h;
+	h->next = (struct pd__obj *)b;  /* the header knows its region */
+	__atomic_store_n(&h->magic, PD__OBJ_MAGIC, __ATOMIC_RELEASE);
+	__atomic_store_n(&b->live, 1, __ATOMIC_RELEASE);
+	big_link(&live_big, b);
 	big_count++;
-	pthread_mutex_unlock(&heap_lock);
+	unlock_heap(saved);
 	return h + 1;
 }
 
-/* --- the interface ----------------------------------------------------- */
+/* Gives the pages back and keeps the range for reuse.  Heap lock held. */
+static void big_release(struct pd__obj *h)
+{
+	struct big *b = (struct big *)h->next;
+	__atomic_store_n(&b->live, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&h->magic, 0, __ATOMIC_RELEASE);
+	big_unlink(b);
+	big_count--;
+	madvise(b->base, b->capacity, MADV_DONTNEED);  /* reads as zero from now on */
+	big_link(&free_big, b);
+}
+
+/* ---- the interface ---------------------------------------------------- */
 
 void *pd_alloc(size_t size, const pd_kind *kind)
 {
 	if (size > UINT32_MAX)  /* the header's size field is 32 bits */
 		return NULL;
 	pd_domain *d = pd__self.current;
+	size_t cost = footprint(size);
 	if (d) {
 		size_t q = d->spec.quota_bytes;
-		size_t now = __atomic_add_fetch(&d->charged_bytes, size, __ATOMIC_RELAXED);
+		size_t now = __atomic_add_fetch(&d->charged_bytes, cost, __ATOMIC_RELAXED);
 		if (q && now > q) {
-			__atomic_sub_fetch(&d->charged_bytes, size, __ATOMIC_RELAXED);
+			__atomic_sub_fetch(&d->charged_bytes, cost, __ATOMIC_RELAXED);
 			pd__fault_quota(size);
 		}
 	}
 	pd__self.current = NULL;
 	void *obj;
-	if (size > SMALL_MAX) {
+	if (size > SLAB_MAX) {
 		obj = big_alloc(d, size, kind);
 	} else {
 		struct tcache *t = tc ? tc : tcache_new();
@@ -391,7 +607,7 @@ void *pd_alloc(size_t size, const pd_kind *kind)
 		}
 	}
 	if (obj == NULL && d)
-		__atomic_sub_fetch(&d->charged_bytes, size, __ATOMIC_RELAXED);
+		__atomic_sub_fetch(&d->charged_bytes, cost, __ATOMIC_RELAXED);
 	pd__self.current = d;
 	return obj;
 }
@@ -400,12 +616,10 @@ void *pd_alloc(size_t size, const pd_kind *kind)
 static void release(struct pd__obj *h)
 {
 	uncharge(h);
-	if (h->size > SMALL_MAX) {
+	if (h->size > SLAB_MAX) {
 		pd_domain *d = lock_heap();
-		big_unlink(h);
-		h->magic = 0;
+		big_release(h);
 		unlock_heap(d);
-		free(h);
 		return;
 	}
 	pd_domain *d = pd__self.current;
@@ -418,13 +632,10 @@ static void release(struct pd__obj *h)
 	pd__self.current = d;
 }
 
-int pd_free(void *obj)
+int pd__free_object(void *obj, int shared_ok)
 {
-	if (obj == NULL)
-		return 0;
-	struct pd__obj *h = pd__obj_of(obj);
-
-	if (__atomic_load_n(&h->magic, __ATOMIC_RELAXED) != PD__OBJ_MAGIC)
+	struct pd__obj *h = live_obj(obj);
+	if (h == NULL)
 		return -PD_EINVAL;
 	uint32_t f = __atomic_load_n(&h->flags, __ATOMIC_RELAXED);
 	do {
@@ -434,6 +645,8 @@ int pd_free(void *obj)
 			return 0;  /* the sweep owns it now */
 		if (__atomic_load_n(&h->owner, __ATOMIC_RELAXED) != pd__self.current)
 			return -PD_ENOTOWNER;
+		if ((f & OBJ_SHARED) && !shared_ok)
+			return -PD_EBUSY;   /* freed by the release of its last reference */
 		/* first: if the destructor faults, the sweep frees the memory only */
 	} while (!__atomic_compare_exchange_n(&h->flags, &f, f | OBJ_DESTROYING, 0,
 	                                      __ATOMIC_ACQ_REL, __ATOMIC_RELAXED));
@@ -444,44 +657,212 @@ int pd_free(void *obj)
 	return 0;
 }
 
+int pd_free(void *obj)
+{
+	return obj == NULL ? 0 : pd__free_object(obj, 0);
+}
+
 int pd_move(void *obj, pd_domain *to)
 {
-	if (obj == NULL)
+	struct pd__obj *h = live_obj(obj);
+	if (h == NULL || (to && (!pd__is_record(to) || to->state == PD_DOMAIN_FREE)))
 		return -PD_EINVAL;
-	struct pd__obj *h = pd__obj_of(obj);
-	if (h->magic != PD__OBJ_MAGIC || (to && to->state == PD_DOMAIN_FREE))
-		return -PD_EINVAL;
+	/* A domain gives objects to another only through a proxy's typed
+	 * move, which checks labels and moves what the object owns; handing
+	 * one to the outside (an image for its keeper) is all it may do here. */
+	if (pd__self.current != NULL && to != NULL && to != pd__self.current)
+		return -PD_EACCES;
 	if (__atomic_load_n(&h->owner, __ATOMIC_RELAXED) != pd__self.current)
 		return -PD_ENOTOWNER;
 	__atomic_store_n(&h->owner, to, __ATOMIC_RELAXED);
 	return 0;
 }
 
+/* ---- walks over values (pd_call.h) ------------------------------------ */
+
+/*
+ * The stamp is the checkpoint writer's field (pd_core.h): a walk takes its
+ * own epoch, so an old save's stamp never reads as "met".  A shared object
+ * never moves - its other references stay behind - which pdlc refuses for
+ * declared types; this refuses it for values built by hand.
+ */
+int pd_move_visit(pd_walk *w, const void *obj, size_t bytes)
+{
+	struct pd__obj *h = live_obj(obj);
+	if (w->epoch == 0)
+		w->epoch = pd__epoch_next();
+	if (h == NULL || h->size < bytes || (h->flags & OBJ_SHARED) || h->epoch == w->epoch)
+		return -PD_EINVAL;
+	if (__atomic_load_n(&h->owner, __ATOMIC_RELAXED) != w->from)
+		return -PD_ENOTOWNER;
+	h->epoch = w->epoch;
+	return 0;
+}
+
+void pd_move_give(pd_walk *w, void *obj)
+{
+	__atomic_store_n(&pd__obj_of(obj)->owner, w->to, __ATOMIC_RELAXED);
+}
+
+int pd_walk_shared(pd_walk *w, const void *obj, size_t bytes)
+{
+	struct pd__obj *h = live_obj(obj);
+	if (h == NULL || h->size < bytes)
+		return -PD_EINVAL;
+	if (w->epoch == 0)
+		w->epoch = pd__epoch_next();
+	if (h->epoch == w->epoch)
+		return 0;
+	h->epoch = w->epoch;
+	return 1;
+}
+
+/*
+ * The object whose payload contains address a (interior pointers too), or
+ * NULL: for a buffer that must not be inside the callee's objects.
+ */
+static const struct pd__obj *obj_containing(uintptr_t a)
+{
+	const uint32_t *desc = a >> USER_ADDR_BITS ? NULL : map_get(a);
+	if (desc == NULL)
+		return NULL;
+	if (*desc == SLAB_MAGIC) {
+		const struct slab *s = (const struct slab *)desc;
+		uintptr_t first = (uintptr_t)(s + 1);
+		if (a < first)
+			return NULL;
+		uint64_t idx = ((uint64_t)(a - first) * s->recip) >> 42;
+		const struct pd__obj *h = (const struct pd__obj *)(first + idx * s->stride);
+		if ((uintptr_t)h + s->stride > (uintptr_t)__atomic_load_n(&s->bump, __ATOMIC_ACQUIRE) ||
+		    __atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) != PD__OBJ_MAGIC)
+			return NULL;
+		return h;
+	}
+	const struct big *b = (const struct big *)desc;
+	if (*desc != BIG_MAGIC || !__atomic_load_n(&b->live, __ATOMIC_ACQUIRE))
+		return NULL;
+	return (const struct pd__obj *)b->base;
+}
+
+static int range_ok(const void *p, size_t n)
+{
+	return n == 0 || (p != NULL && (uintptr_t)p + n - 1 >= (uintptr_t)p);
+}
+
+int pd_probe_read(const void *p, size_t n)
+{
+	if (!range_ok(p, n))
+		return -PD_EINVAL;
+	const volatile char *c = p;
+	for (size_t off = 0; off < n; off += 4096 - ((uintptr_t)(c + off) & 4095))
+		(void)c[off];
+	if (n)
+		(void)c[n - 1];
+	return 0;
+}
+
+int pd_probe_write(const pd_domain *callee, void *p, size_t n)
+{
+	if (!range_ok(p, n))
+		return -PD_EINVAL;
+	if (n == 0)
+		return 0;
+	const struct pd__obj *first = obj_containing((uintptr_t)p);
+	const struct pd__obj *last = obj_containing((uintptr_t)p + n - 1);
+	if ((first && __atomic_load_n(&first->owner, __ATOMIC_RELAXED) == callee) ||
+	    (last && __atomic_load_n(&last->owner, __ATOMIC_RELAXED) == callee))
+		return -PD_EINVAL;
+	char *c = p;
+	for (size_t off = 0; off < n; off += 4096 - ((uintptr_t)(c + off) & 4095))
+		__atomic_fetch_or(c + off, 0, __ATOMIC_RELAXED);   /* a write that changes nothing */
+	__atomic_fetch_or(c + n - 1, 0, __ATOMIC_RELAXED);
+	return 0;
+}
+
 pd_domain *pd_owner(const void *obj, int *rc)
 {
-	const struct pd__obj *h = obj ? pd__obj_of(obj) : NULL;
-
-	if (h == NULL || h->magic != PD__OBJ_MAGIC) {
-		if (rc)
-			*rc = -PD_EINVAL;
-		return NULL;
-	}
+	const struct pd__obj *h = live_obj(obj);
 	if (rc)
-		*rc = 0;
-	return __atomic_load_n(&h->owner, __ATOMIC_RELAXED);
+		*rc = h ? 0 : -PD_EINVAL;
+	return h ? __atomic_load_n(&h->owner, __ATOMIC_RELAXED) : NULL;
 }
 
 const pd_kind *pd_kind_of(const void *obj)
 {
-	const struct pd__obj *h = pd__obj_of(obj);
-	return h->magic == PD__OBJ_MAGIC ? h->kind : NULL;
+	const struct pd__obj *h = live_obj(obj);
+	return h ? h->kind : NULL;
 }
 
-/* Runs body for every live small object h (heap lock held). */
+/* ---- shared objects --------------------------------------------------- */
+
+void *pd_shared_alloc(size_t size, const pd_kind *kind)
+{
+	void *obj = pd_alloc(size, kind);
+	if (obj) {
+		struct pd__obj *h = pd__obj_of(obj);
+		h->refcount = 1;
+		h->flags = OBJ_SHARED;
+	}
+	return obj;
+}
+
+/* The live shared object at p that the current domain may count, or NULL. */
+static struct pd__obj *countable(const void *p)
+{
+	struct pd__obj *h = live_obj(p);
+	if (h == NULL || !(__atomic_load_n(&h->flags, __ATOMIC_RELAXED) & OBJ_SHARED) ||
+	    __atomic_load_n(&h->owner, __ATOMIC_RELAXED) != pd__self.current)
+		return NULL;
+	return h;
+}
+
+void *pd_shared_retain(void *obj)
+{
+	if (obj == NULL)
+		return NULL;
+	struct pd__obj *h = countable(obj);
+	if (h == NULL)
+		return NULL;
+	uint32_t n = __atomic_load_n(&h->refcount, __ATOMIC_RELAXED);
+	do {
+		if (n == 0 || n >= PD__RC_MAX)
+			return NULL;   /* being freed, or the count would wrap */
+	} while (!__atomic_compare_exchange_n(&h->refcount, &n, n + 1, 0, __ATOMIC_RELAXED,
+					      __ATOMIC_RELAXED));
+	return obj;
+}
+
+int pd_shared_release(void *obj)
+{
+	if (obj == NULL)
+		return 0;
+	struct pd__obj *h = countable(obj);
+	if (h == NULL) {
+		const struct pd__obj *o = live_obj(obj);
+		return o && (o->flags & OBJ_SHARED) ? -PD_ENOTOWNER : -PD_EINVAL;
+	}
+	uint32_t n = __atomic_load_n(&h->refcount, __ATOMIC_RELAXED);
+	do {
+		if (n == 0)
+			return -PD_EINVAL;
+	} while (!__atomic_compare_exchange_n(&h->refcount, &n, n - 1, 0, __ATOMIC_ACQ_REL,
+					      __ATOMIC_RELAXED));
+	return n == 1 ? pd__free_object(obj, 1) : 0;
+}
+
+uint32_t pd_shared_refcount(const void *obj)
+{
+	const struct pd__obj *h = live_obj(obj);
+	return h ? __atomic_load_n(&h->refcount, __ATOMIC_RELAXED) : 0;
+}
+
+/* ---- walks over every object ------------------------------------------ */
+
+/* Runs body for every live slab object h (heap lock held). */
 #define FOR_EACH_SLOT(h, s, body)                                                  \
 	for (struct slab *s = slabs; s; s = s->next) {                               \
-		size_t stride_ = stride_of(s->cls);                                      \
-		char *end_ = __atomic_load_n(&s->bump, __ATOMIC_RELAXED);                \
+		size_t stride_ = s->stride;                                              \
+		char *end_ = __atomic_load_n(&s->bump, __ATOMIC_ACQUIRE);                \
 		for (char *p_ = (char *)(s + 1); p_ < end_; p_ += stride_) {             \
 			struct pd__obj *h = (struct pd__obj *)p_;                        \
 			if (__atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) != PD__OBJ_MAGIC) \
@@ -506,8 +887,8 @@ uint32_t pd__epoch_next(void)
 		return e;
 	pd_domain *d = lock_heap();
 	FOR_EACH_SLOT(h, s, { h->epoch = 0; })
-	for (struct pd__obj *h = big.next; h != &big; h = h->next)
-		h->epoch = 0;
+	for (struct big *b = live_big.next; b != &live_big; b = b->next)
+		((struct pd__obj *)b->base)->epoch = 0;
 	unlock_heap(d);
 	return __atomic_add_fetch(&epoch_counter, 1, __ATOMIC_RELAXED);
 }
@@ -528,6 +909,15 @@ size_t pd_heap_live_objects(void)
 	return n;
 }
 
+/* With forget: d is going away, so nobody is charged for what it allocated. */
+static void forget_payer(struct pd__obj *h, pd_domain *d)
+{
+	pd_domain *expect = d;
+	if (__atomic_load_n(&h->charged, __ATOMIC_RELAXED) == d)
+		__atomic_compare_exchange_n(&h->charged, &expect, NULL, 0, __ATOMIC_RELAXED,
+					    __ATOMIC_RELAXED);
+}
+
 void pd__heap_sweep(pd_domain *d, int forget)
 {
 	struct pd__obj *doomed = NULL;
@@ -538,26 +928,22 @@ void pd__heap_sweep(pd_domain *d, int forget)
 		if (o == d) {
 			uint32_t f = __atomic_fetch_or(&h->flags, OBJ_SWEPT, __ATOMIC_ACQ_REL);
 			if (!(f & OBJ_SWEPT)) {
-				h->next = doomed;  /* a live slot's link is unused: borrow it */
+				h->prev = doomed;  /* a slab slot's links are unused: borrow one */
 				doomed = h;
 			}
-		} else if (forget && __atomic_load_n(&h->charged, __ATOMIC_RELAXED) == d) {
-			pd_domain *expect = d;
-			__atomic_compare_exchange_n(&h->charged, &expect, NULL, 0, __ATOMIC_RELAXED,
-			                            __ATOMIC_RELAXED);
+		} else if (forget) {
+			forget_payer(h, d);
 		}
 	})
-	for (struct pd__obj *h = big.next, *next; h != &big; h = next) {
-		next = h->next;
+	for (struct big *b = live_big.next; b != &live_big; b = b->next) {
+		struct pd__obj *h = (struct pd__obj *)b->base;
 		if (h->owner == d) {
-			big_unlink(h);
-			h->flags |= OBJ_SWEPT;
-			h->next = doomed;  /* the list links are free now: reuse one */
-			doomed = h;
-		} else if (forget && __atomic_load_n(&h->charged, __ATOMIC_RELAXED) == d) {
-			pd_domain *expect = d;
-			__atomic_compare_exchange_n(&h->charged, &expect, NULL, 0, __ATOMIC_RELAXED,
-			                            __ATOMIC_RELAXED);
+			if (!(__atomic_fetch_or(&h->flags, OBJ_SWEPT, __ATOMIC_ACQ_REL) & OBJ_SWEPT)) {
+				h->prev = doomed;
+				doomed = h;
+			}
+		} else if (forget) {
+			forget_payer(h, d);
 		}
 	}
 	unlock_heap(saved);
@@ -567,7 +953,7 @@ void pd__heap_sweep(pd_domain *d, int forget)
 	 * all before any memory goes, so one may still look at another.
 	 */
 	pd__self.current = NULL;
-	for (struct pd__obj *h = doomed; h; h = h->next)
+	for (struct pd__obj *h = doomed; h; h = h->prev)
 		if (!(h->flags & OBJ_DESTROYING) && h->kind && h->kind->destroy) {
 			h->flags |= OBJ_DESTROYING;
 			h->kind->destroy(h + 1);
@@ -575,11 +961,12 @@ void pd__heap_sweep(pd_domain *d, int forget)
 	struct tcache *t = tc ? tc : tcache_new();
 	while (doomed) {
 		struct pd__obj *h = doomed;
-		doomed = h->next;
+		doomed = h->prev;
 		uncharge(h);
-		if (h->size > SMALL_MAX) {
-			h->magic = 0;
-			free(h);
+		if (h->size > SLAB_MAX) {
+			pthread_mutex_lock(&heap_lock);   /* already running as the outside */
+			big_release(h);
+			pthread_mutex_unlock(&heap_lock);
 		} else if (t) {
 			slot_put(t, h);
 		} else {

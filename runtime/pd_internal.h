@@ -27,6 +27,12 @@ int pd__is_record(const pd_domain *d);
  */
 void pd__heap_sweep(pd_domain *d, int forget);
 
+/*
+ * pd_free's body.  With shared_ok, also frees a shared object (its last
+ * release, or a reader's abort); pd_free itself refuses those (-PD_EBUSY).
+ */
+int pd__free_object(void *obj, int shared_ok);
+
 /* Runs fn(arg) inside d under a catch frame; -PD_EFAULT when it faulted. */
 int pd__run_in(pd_domain *d, int (*fn)(void *), void *arg);
 
@@ -41,5 +47,23 @@ __attribute__((noreturn)) void pd__fault_quota(size_t size);
 
 /* Installs the process-wide fault handlers once. */
 void pd__install_handlers(void);
+
+/* Why r does not resolve (always < 0): the cold half of a proxy's resolve. */
+int pd__rref_error(pd_rref r);
+
+/* May the code running now manage d (pd_domain.h: its creator or trusted code)? */
+int pd__may_manage(const pd_domain *d);
+
+/* Runs fn(arg) inside d under a catch frame; a fault recovers d and gives
+ * -PD_EFAULT.  For code of d's that others trigger (access hooks). */
+int pd__run_contained(pd_domain *d, int (*fn)(void *), void *arg);
+
+/* pd_label.c: the labels a spec starts a domain at, the bits its clearance
+ * allows, raising the current domain's (or thread's) label, and granting a
+ * domain a sink (pd__table_lock held). */
+pd_labels pd__domain_initial(const pd_domain_spec *spec);
+pd_labels pd__clearance_mask(const pd_domain_spec *spec);
+int pd__labels_raise_current(pd_labels v);
+int pd__sink_grant(pd_domain *d, const pd_sink *s);
 
 #endif

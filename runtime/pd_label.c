@@ -1,108 +1,257 @@
 /*
- * Floating labels outside the proxy's fast path: the raises a call makes
- * when a label changes, declassification and sinks.  The test that no
- * label changes, made on every call, is inline in pd_call.h.
+ * Floating labels outside the proxy's fast path: where each lattice sits in
+ * a pd_labels, joins lattice by lattice, the raises a call makes when a
+ * label changes, declassification and sinks.  The test that no label
+ * changes, made on every call, is inline in pd_call.h.
  */
 #include "pd_label.h"
 
+#include <stdio.h>
+
 #include "pd_internal.h"
 
-/*
- * The raises of pd_call_flow_in/out (pd_call.h), which inline only the test
- * that nothing changes.  Everything is re-read here; this runs once per
- * change of a label, not per call.
- */
-int pd__flow_in_raise(pd_domain *d, const pd_domain *from,
-		      const pd_lattice *args_lattice, pd_label args)
+/* ---- the registry ---------------------------------------------------- */
+
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static const pd_lattice *registered[PD_LABELS_BITS];  /* append-only */
+static uint32_t n_registered;                         /* published with release */
+static uint32_t bits_used;                            /* under registry_lock */
+
+int pd_lattice_register(const pd_lattice *l)
 {
-	const pd_lattice *l = d->spec.lattice;
-	pd_label x = d->flow.label;
-
-	if ((from ? from->spec.lattice : pd__self.flow.lattice) == l)
-		x = pd_label_join(l, x, from ? from->flow.label : pd__self.flow.label);
-	if (args_lattice == l) {
-		if (!pd_label_valid(l, args))
-			return -PD_ELABEL;
-		x = pd_label_join(l, x, args);
-	}
-	if (!pd_label_leq(l, x, d->spec.clearance))
-		return -PD_ELABEL;
-	d->flow.label = x;
-	return 0;
-}
-
-int pd__flow_out_raise(const pd_domain *callee, pd_domain *to,
-		       const pd_lattice *result_lattice, pd_label result)
-{
-	const pd_lattice *l = callee->spec.lattice;
-	pd_label x = callee->flow.label;
-
-	if (result_lattice == l) {
-		if (!pd_label_valid(l, result))
-			return -PD_ELABEL;
-		x = pd_label_join(l, x, result);
-	}
-	if (to == NULL) {
-		struct pd__thread *t = &pd__self;
-		if (t->flow.lattice != l) {
-			t->flow.lattice = l;
-			t->flow.label = l->bottom;
+	if (l == NULL || l->slot == NULL)
+		return -PD_EINVAL;
+	if (__atomic_load_n(&l->slot->registered, __ATOMIC_ACQUIRE) == 1)
+		return 0;
+	pthread_mutex_lock(&registry_lock);
+	int rc = 0;
+	if (l->slot->registered == 0) {
+		if (l->width == 0 || l->width > PD_LABELS_BITS - bits_used) {
+			l->slot->registered = 2;
+			fprintf(stderr, "pd: label lattice %s needs %u bits; the lattices of this "
+				"program have only %u of %u left (a powerset costs a bit per atom, "
+				"an ordered lattice one per label above bottom)\n",
+				l->name, l->width, PD_LABELS_BITS - bits_used, PD_LABELS_BITS);
+		} else {
+			l->slot->shift = bits_used;
+			bits_used += l->width;
+			registered[n_registered] = l;
+			__atomic_store_n(&n_registered, n_registered + 1, __ATOMIC_RELEASE);
+			__atomic_store_n(&l->slot->registered, 1, __ATOMIC_RELEASE);
 		}
-		t->flow.label = pd_label_join(l, t->flow.label, x);
-		return 0;
 	}
-	if (to->spec.lattice != l)
-		return 0;
-	x = pd_label_join(l, to->flow.label, x);
-	if (!pd_label_leq(l, x, to->spec.clearance))
+	rc = l->slot->registered == 1 ? 0 : -PD_ENOMEM;
+	pthread_mutex_unlock(&registry_lock);
+	return rc;
+}
+
+pd_labels pd__labels_of_slow(const pd_lattice *l, pd_label x)
+{
+	if (pd_lattice_register(l) < 0)
+		return PD_LABELS_INVALID;
+	return pd_labels_of(l, x);
+}
+
+const pd_lattice *const *pd_lattices(uint32_t *n)
+{
+	*n = __atomic_load_n(&n_registered, __ATOMIC_ACQUIRE);
+	return registered;
+}
+
+const pd_lattice *pd_lattice_by_fingerprint(uint64_t fp)
+{
+	uint32_t n;
+	const pd_lattice *const *all = pd_lattices(&n);
+	for (uint32_t i = 0; i < n; i++)
+		if (all[i]->fingerprint == fp)
+			return all[i];
+	return NULL;
+}
+
+/* ---- components ------------------------------------------------------ */
+
+static inline uint64_t field_mask(const pd_lattice *l)
+{
+	return (l->width >= 64 ? ~UINT64_C(0) : (UINT64_C(1) << l->width) - 1) << l->slot->shift;
+}
+
+/*
+ * The label a field's bits stand for.  An ordered lattice's non-bottom
+ * labels own one bit each, in id order (pdlc's encoding: a label's
+ * down-set is the bits of the labels at or below it).  A field may be the
+ * OR of several labels' down-sets (pd_call.h ORs arguments' labels
+ * together); it stands for their join, which is the join of the labels
+ * whose bits are set.
+ */
+static pd_label decode(const pd_lattice *l, uint64_t bits)
+{
+	if (l->kind == PD_LATTICE_POWERSET)
+		return (pd_label)bits;
+	pd_label x = l->bottom;
+	for (pd_label e = 0; e < l->n_labels && bits; e++) {
+		if (e == l->bottom)
+			continue;
+		uint32_t rank = e < l->bottom ? e : e - 1;
+		if (bits >> rank & 1)
+			x = pd_label_join(l, x, e);
+	}
+	return x;
+}
+
+pd_label pd_labels_get(pd_labels v, const pd_lattice *l)
+{
+	if (l->slot->registered != 1)
+		return l->bottom;
+	return decode(l, (v & field_mask(l)) >> l->slot->shift);
+}
+
+pd_labels pd_labels_set(pd_labels v, const pd_lattice *l, pd_label x)
+{
+	pd_labels bits = pd_labels_of(l, x);
+	if (bits & PD_LABELS_INVALID)
+		return PD_LABELS_INVALID;
+	return (v & ~field_mask(l)) | bits;
+}
+
+pd_labels pd_labels_join(pd_labels a, pd_labels b)
+{
+	pd_labels u = a | b;
+	if ((u & PD_LABELS_INVALID) || (a & ~b) == 0 || (b & ~a) == 0)
+		return (u & PD_LABELS_INVALID) ? PD_LABELS_INVALID : u;
+	/* Both have bits the other lacks: ordered lattices need their tables. */
+	uint32_t n;
+	const pd_lattice *const *all = pd_lattices(&n);
+	for (uint32_t i = 0; i < n; i++) {
+		const pd_lattice *l = all[i];
+		if (l->kind == PD_LATTICE_POWERSET)
+			continue;
+		uint64_t m = field_mask(l);
+		if ((a & m & ~b) == 0 || (b & m & ~a) == 0)
+			continue;
+		pd_label x = decode(l, (u & m) >> l->slot->shift);
+		u = (u & ~m) | (l->downset[x] << l->slot->shift);
+	}
+	return u;
+}
+
+/* ---- raises ---------------------------------------------------------- */
+
+/* x, if the domain may hold it; else -1 (the caller refuses). */
+static int may_hold(const pd_domain *d, pd_labels x)
+{
+	return (x & PD_LABELS_INVALID) == 0 && (x & ~d->clearance_mask) == 0;
+}
+
+int pd__flow_in_raise(pd_domain *d, pd_labels in)
+{
+	pd_labels x = pd_labels_join(d->label, in);
+	if (!may_hold(d, x))
 		return -PD_ELABEL;
-	to->flow.label = x;
+	__atomic_store_n(&d->label, x, __ATOMIC_RELAXED);
 	return 0;
 }
 
-pd_label pd_label_current(void)
+int pd__flow_out_raise(pd_domain *to, pd_labels out)
 {
-	pd_domain *d = pd__self.current;
-	return d ? d->flow.label : pd__self.flow.label;
+	if (out & PD_LABELS_INVALID)
+		return -PD_ELABEL;
+	if (to == NULL) {
+		pd__self.label = pd_labels_join(pd__self.label, out);
+		return 0;
+	}
+	pd_labels x = pd_labels_join(to->label, out);
+	if (!may_hold(to, x))
+		return -PD_ELABEL;
+	__atomic_store_n(&to->label, x, __ATOMIC_RELAXED);
+	return 0;
 }
 
-const pd_lattice *pd_lattice_current(void)
+int pd__labels_raise_current(pd_labels v)
 {
 	pd_domain *d = pd__self.current;
-	return d ? d->spec.lattice : pd__self.flow.lattice;
+	return d ? pd__flow_in_raise(d, v) : pd__flow_out_raise(NULL, v);
+}
+
+pd_labels pd__domain_initial(const pd_domain_spec *spec)
+{
+	pd_labels v = 0;
+	for (uint32_t i = 0; i < spec->n_initial; i++)
+		v = pd_labels_join(v, pd_labels_of(spec->initial[i].lattice, spec->initial[i].label));
+	return v;
+}
+
+pd_labels pd__clearance_mask(const pd_domain_spec *spec)
+{
+	pd_labels all = ~PD_LABELS_INVALID;
+	if (spec->lattice == NULL)
+		return all;
+	if (pd_lattice_register(spec->lattice) < 0)
+		return 0;
+	pd_labels c = pd_labels_of(spec->lattice, spec->clearance);
+	if (c & PD_LABELS_INVALID)
+		return 0;
+	return (all & ~field_mask(spec->lattice)) | c;
+}
+
+/* ---- what code may ask about labels ------------------------------------ */
+
+pd_labels pd_labels_current(void)
+{
+	pd_domain *d = pd__self.current;
+	return d ? d->label : pd__self.label;
+}
+
+pd_label pd_label_current(const pd_lattice *l)
+{
+	return pd_labels_get(pd_labels_current(), l);
 }
 
 void pd_label_reset_outside(void)
 {
-	if (pd__self.current == NULL) {
-		pd__self.flow.lattice = NULL;
-		pd__self.flow.label = 0;
-	}
+	if (pd__self.current == NULL)
+		pd__self.label = 0;
 }
 
-pd_label pd_domain_label(const pd_domain *d)
+int pd_label_set_outside(pd_labels v)
 {
-	return d && pd__is_record(d) ? d->flow.label : 0;
+	if (pd__self.current != NULL)
+		return -PD_EACCES;
+	if (v & PD_LABELS_INVALID)
+		return -PD_EINVAL;
+	pd__self.label = v;
+	return 0;
 }
 
-int pd_declassify(pd_label from, pd_label to)
+int pd_domain_labels(const pd_domain *d, pd_labels *out)
+{
+	if (!pd__is_record(d) || out == NULL)
+		return -PD_EINVAL;
+	if (!pd__may_manage(d))
+		return -PD_EACCES;
+	*out = d->label;
+	return 0;
+}
+
+int pd_declassify(const pd_lattice *l, pd_label from, pd_label to)
 {
 	pd_domain *d = pd__self.current;
-	if (d == NULL || d->spec.lattice == NULL)
+	if (d == NULL || l == NULL)
 		return -PD_EACCES;
 	for (uint32_t i = 0; i < d->spec.n_declassify; i++) {
 		const pd_declassify_rule *r = &d->spec.declassify[i];
-		if (r->from != from || r->to != to)
+		if (r->lattice != l || r->from != from || r->to != to)
 			continue;
-		if (!pd_label_leq(d->spec.lattice, d->flow.label, from))
+		if (!pd_label_leq(l, pd_labels_get(d->label, l), from))
 			return -PD_ELABEL;
-		d->flow.label = to;
+		__atomic_store_n(&d->label, pd_labels_set(d->label, l, to), __ATOMIC_RELAXED);
 		return 0;
 	}
 	return -PD_EACCES;
 }
 
-static void refuse(pd_sink *s, pd_label data, pd_label held, const pd_domain *d)
+/* ---- sinks ----------------------------------------------------------- */
+
+static void refuse(pd_sink *s, pd_label data, pd_label held, const pd_domain *d, int why)
 {
 	uint64_t n = __atomic_fetch_add(&s->refused, 1, __ATOMIC_RELAXED);
 	s->last[n % PD_SINK_RECORDS] = (pd_sink_refusal){
@@ -110,25 +259,63 @@ static void refuse(pd_sink *s, pd_label data, pd_label held, const pd_domain *d)
 		.data_label = data,
 		.domain_label = held,
 		.domain = d ? pd_domain_id(d) : 0,
+		.reason = why,
 	};
+}
+
+static int may_write(const pd_domain *d, const pd_sink *s)
+{
+	if (d == NULL)
+		return 1;       /* trusted code */
+	for (uint32_t i = 0; i < d->n_sinks; i++)
+		if (d->sinks[i] == s)
+			return 1;
+	return 0;
 }
 
 int pd_sink_write(pd_sink *s, pd_label data_label, const void *data, size_t len)
 {
-	if (s == NULL || s->lattice == NULL)
+	if (s == NULL || s->lattice == NULL || s->write == NULL)
 		return -PD_EINVAL;
 	const pd_lattice *l = s->lattice;
 	pd_domain *d = pd__self.current;
-	const pd_lattice *dl = d ? d->spec.lattice : pd__self.flow.lattice;
-	pd_label held = dl == l ? (d ? d->flow.label : pd__self.flow.label) : l->bottom;
-	if (!pd_label_valid(l, data_label) ||
+	pd_labels mine = d ? d->label : pd__self.label;
+	pd_label held = pd_labels_get(mine, l);
+	if (!may_write(d, s)) {
+		refuse(s, data_label, held, d, -PD_EACCES);
+		return -PD_EACCES;
+	}
+	if ((mine & PD_LABELS_INVALID) || !pd_label_valid(l, data_label) ||
 	    !pd_label_leq(l, pd_label_join(l, data_label, held), s->bound)) {
-		refuse(s, data_label, held, d);
+		refuse(s, data_label, held, d, -PD_ELABEL);
 		return -PD_ELABEL;
 	}
-	int rc = s->write ? s->write(s->write_arg, data, len) : 0;
+	int rc = s->write(s->write_arg, data, len);
 	if (rc >= 0)
 		__atomic_add_fetch(&s->written, 1, __ATOMIC_RELAXED);
+	return rc;
+}
+
+int pd__sink_grant(pd_domain *d, const pd_sink *s)
+{
+	for (uint32_t i = 0; i < d->n_sinks; i++)
+		if (d->sinks[i] == s)
+			return 0;
+	if (d->n_sinks == PD_MAX_SINKS)
+		return -PD_ENOMEM;
+	d->sinks[d->n_sinks++] = s;
+	return 0;
+}
+
+int pd_sink_allow(pd_sink *s, pd_domain *d)
+{
+	if (s == NULL || !pd__is_record(d) || d->state == PD_DOMAIN_FREE)
+		return -PD_EINVAL;
+	if (!pd__may_manage(d))
+		return -PD_EACCES;
+	pthread_mutex_lock(&pd__table_lock);
+	int rc = pd__sink_grant(d, s);
+	pthread_mutex_unlock(&pd__table_lock);
 	return rc;
 }
 

@@ -13,7 +13,7 @@ static uint64_t handle_of(const pd_domain *d, uint32_t slot, uint32_t gen)
 	return (uint64_t)d->id << PD__DOM_SHIFT | (uint64_t)slot << PD__SLOT_SHIFT | gen;
 }
 
-static void bind(pd_domain *d, uint32_t i, const void *ops, void *self,
+static void bind(pd_domain *d, uint32_t i, const pd_iface *iface, const void *ops, void *self,
 		 pd_acl_fn acl, void *acl_arg)
 {
 	struct pd__slot *s = &d->slots[i];
@@ -22,24 +22,25 @@ static void bind(pd_domain *d, uint32_t i, const void *ops, void *self,
 	s->self = self;
 	s->acl = acl;
 	s->acl_arg = acl_arg;
-	s->lattice = d->spec.lattice;
-	s->hooks = acl != NULL || s->lattice != NULL;
+	s->iface = iface;
+	s->fast_iface = acl ? NULL : iface;
 	s->state = PD__SLOT_BOUND;
 	__atomic_store_n(&s->key, handle_of(d, i, s->gen), __ATOMIC_RELEASE);
 }
 
-int pd_export(const void *ops, void *self, pd_acl_fn acl, void *acl_arg, pd_rref *out)
+int pd_export(const pd_iface *iface, const void *ops, void *self, pd_acl_fn acl, void *acl_arg,
+	      pd_rref *out)
 {
 	pd_domain *d = pd__self.current;
 
-	if (d == NULL || ops == NULL || out == NULL)
+	if (d == NULL || iface == NULL || ops == NULL || out == NULL)
 		return -PD_EINVAL;
 	pthread_mutex_lock(&pd__table_lock);
 	uint32_t i;
 	if (d->reinit && d->rebind < d->next_slot) {
 		i = d->rebind++;
 		if (d->slots[i].state != PD__SLOT_REVOKED)
-			bind(d, i, ops, self, acl, acl_arg);
+			bind(d, i, iface, ops, self, acl, acl_arg);
 	} else {
 		if (d->next_slot == PD_SLOTS) {
 			pthread_mutex_unlock(&pd__table_lock);
@@ -51,7 +52,7 @@ int pd_export(const void *ops, void *self, pd_acl_fn acl, void *acl_arg, pd_rref
 		d->slots[i].gen = next_gen++;
 		if (next_gen == 0)
 			next_gen = 1;
-		bind(d, i, ops, self, acl, acl_arg);
+		bind(d, i, iface, ops, self, acl, acl_arg);
 	}
 	out->v = handle_of(d, i, d->slots[i].gen);
 	pthread_mutex_unlock(&pd__table_lock);
@@ -62,6 +63,8 @@ int pd_domain_export_rref(const pd_domain *d, unsigned k, pd_rref *out)
 {
 	if (d == NULL || out == NULL || !pd__is_record(d))
 		return -PD_EINVAL;
+	if (!pd__may_manage(d))
+		return -PD_EACCES;
 	pthread_mutex_lock(&pd__table_lock);
 	int rc = 0;
 	if (d->state == PD_DOMAIN_FREE || k >= d->next_slot)
@@ -78,6 +81,8 @@ int pd_domain_export_rref(const pd_domain *d, unsigned k, pd_rref *out)
 
 int pd__rref_target(pd_rref r, const void **ops, void **self)
 {
+	if (pd__self.current != NULL)
+		return -PD_EACCES;   /* a raw pointer into a domain is for trusted code */
 	int rc = pd_rref_check(r);
 	if (rc < 0)
 		return rc;
@@ -117,6 +122,7 @@ int pd_revoke(pd_rref r)
 		rc = -PD_EREVOKED;
 	else {
 		__atomic_store_n(&s->key, 0, __ATOMIC_RELEASE);
+		s->fast_iface = NULL;
 		s->state = PD__SLOT_REVOKED;
 		s->ops = NULL;
 		s->self = NULL;
@@ -163,6 +169,76 @@ int pd_rref_check(pd_rref r)
 			    __ATOMIC_ACQUIRE) == v)
 		return 0;
 	return pd__rref_error(r);
+}
+
+int pd_rref_check_iface(pd_rref r, const pd_iface *iface)
+{
+	int rc = pd_rref_check(r);
+	if (rc < 0 || iface == NULL)
+		return rc;
+	const struct pd__slot *s =
+		&pd__domains[r.v >> PD__DOM_SHIFT]->slots[(r.v >> PD__SLOT_SHIFT) & PD__SLOT_MASK];
+	return pd_iface_implements(s->iface, iface) ? 0 : -PD_EIFACE;
+}
+
+/* ---- the proxy's cold path -------------------------------------------- */
+
+typedef struct acl_call {
+	pd_acl_fn acl;
+	const pd_domain *caller;
+	unsigned method;
+	void *arg;
+} acl_call;
+
+static int run_acl(void *arg)
+{
+	acl_call *a = arg;
+	return a->acl(a->caller, a->method, a->arg);
+}
+
+/*
+ * What pd_call_resolve leaves to here.  The slot's fields are read, then
+ * the key again: if it changed meanwhile (revoked, or the domain destroyed
+ * and its record reused) the call does not go ahead with a mix of the old
+ * slot and the new one.  The access hook is the exporter's code, so it runs
+ * inside the exporter under a frame of its own; it may take its time (or
+ * wait), so the slot is checked once more after it, and the call uses what
+ * was read before it - never a slot that something else filled meanwhile.
+ */
+static pd__target refused(int rc)
+{
+	return (pd__target){ .ops = NULL, .rc = rc };
+}
+
+pd__target pd__call_resolve_slow(pd_rref r, const pd_iface *iface, unsigned method,
+				 pd_domain *caller)
+{
+	uint64_t v = r.v;
+	pd_domain *d = pd__domains[v >> PD__DOM_SHIFT];
+	const struct pd__slot *s = &d->slots[(v >> PD__SLOT_SHIFT) & PD__SLOT_MASK];
+
+	if (__atomic_load_n(&s->key, __ATOMIC_ACQUIRE) != v)
+		return refused(pd__rref_error(r));
+	const pd_iface *have = s->iface;
+	const void *ops = s->ops;
+	void *self = s->self;
+	acl_call a = { .acl = s->acl, .caller = caller, .method = method, .arg = s->acl_arg };
+	if (__atomic_load_n(&s->key, __ATOMIC_ACQUIRE) != v)
+		return refused(pd__rref_error(r));
+	if (iface == NULL || !pd_iface_implements(have, iface))
+		return refused(-PD_EIFACE);
+	if (method >= iface->n_methods)
+		return refused(-PD_EINVAL);
+	if (a.acl) {
+		int rc = pd__run_contained(d, run_acl, &a);
+		if (rc == -PD_EFAULT)
+			return refused(rc);
+		if (rc != 0)
+			return refused(-PD_EACCES);
+		if (__atomic_load_n(&s->key, __ATOMIC_ACQUIRE) != v)
+			return refused(pd__rref_error(r));
+	}
+	return (pd__target){ .ops = ops, .self = self };
 }
 
 pd_domain *pd_rref_domain(pd_rref r)

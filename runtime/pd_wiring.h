@@ -1,39 +1,51 @@
 /*
  * pd_wiring.h - the pipeline wiring that pdlc emits from a `pipeline`
- * declaration, as plain constant data.
+ * declaration, as plain constant data: the stages in topological order from
+ * rx, and every declared edge.
  *
- * pdlc orders the stages along the declared edges (rx -> S1 -> ... -> tx), so
- * a scheduler runs stages[0..n_stages) in order.  Each stage is an instance of
- * a domain declaration: the scheduler creates one protection domain per stage
- * from its spec, and the domain's init exports, as its first export, an object
- * implementing the std stage interface (idl/std/packet.pdl).  Nothing here
- * depends on DPDK, so the generated code compiles without it.
+ * Each stage is an instance of a domain declaration: a scheduler creates
+ * one protection domain per stage from its spec, and the domain's init
+ * exports, as its first export, an object implementing the std stage
+ * interface (idl/std/packet.pdl).  The edges are what pdlc's flow check
+ * reasoned about, so a scheduler must run exactly this graph - or refuse
+ * it (runtime/dpdk/pd_sched.c runs chains rx -> s1 -> ... -> tx) - and let
+ * each stage write exactly the sinks its edges name (pd_sink_allow).
+ * Nothing here depends on DPDK, so the generated code compiles without it.
  */
 #ifndef PD_WIRING_H
 #define PD_WIRING_H
 
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct pd_domain_spec;
+struct pd_sink;
+
+/* A successor that is not a stage: the pipeline's packet output. */
+#define PD_STAGE_TX 0xffffu
 
 typedef struct pd_stage_desc {
 	const char *name;                       /* the stage's name in the .pdl */
 	const struct pd_domain_spec *domain;    /* what each instance runs */
-	uint32_t n_sinks;                       /* sinks this stage may emit to */
-	const uint16_t *sinks;                  /* indexes into pd_pipeline_desc.sinks */
+	uint32_t n_next;
+	const uint16_t *next;                   /* successors: stage indexes or PD_STAGE_TX */
+	uint32_t n_sinks;
+	struct pd_sink *const *sinks;           /* the sinks its `S -> SINK` edges feed */
 } pd_stage_desc;
-
-typedef struct pd_sink_desc {
-	const char *name;
-	uint32_t bound;                         /* label id of the sink's bound */
-} pd_sink_desc;
 
 typedef struct pd_pipeline_desc {
 	const char *name;
 	uint32_t n_stages;
-	const pd_stage_desc *stages;            /* in rx-to-tx order */
-	uint32_t n_sinks;
-	const pd_sink_desc *sinks;
+	const pd_stage_desc *stages;            /* in topological order from rx */
+	uint32_t n_first;
+	const uint16_t *first;                  /* the stages `rx ->` feeds */
 } pd_pipeline_desc;
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* PD_WIRING_H */

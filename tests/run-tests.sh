@@ -2,10 +2,12 @@
 # Runs every test program and script given, in order, and ends with one line
 # "N passed, N failed".  A CUnit program counts as the tests it ran (read off
 # its run summary); any other program or script counts as one test that
-# passes when it exits 0.  Exits 1 when anything failed.
+# passes when it exits 0, and is skipped when it exits 77 (it cannot run
+# here, e.g. without root; it prints why).  Exits 1 when anything failed.
 set -u
 passed=0
 failed=0
+skipped=0
 failures=()
 
 for t in "$@"; do
@@ -16,7 +18,12 @@ for t in "$@"; do
 	secs=$(( $(date +%s) - start ))
 	# CUnit's summary row: "tests  TOTAL  RAN  PASSED  FAILED  INACTIVE"
 	row=$(awk '$1 == "tests" && NF == 6 { print $4, $5 }' "$log" | tail -n 1)
-	if [ -n "$row" ]; then
+	if [ "$rc" -eq 77 ] && [ -z "$row" ]; then
+		skipped=$((skipped + 1))
+		echo "skip $t: $(grep -m1 '^SKIP' "$log" | sed 's/^SKIP: //')"
+		rm -f "$log"
+		continue
+	elif [ -n "$row" ]; then
 		read -r p f <<<"$row"
 		if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
 	elif [ "$rc" -eq 0 ]; then
@@ -39,5 +46,9 @@ done
 if [ "${#failures[@]}" -ne 0 ]; then
 	echo "failed: ${failures[*]}"
 fi
-echo "$passed passed, $failed failed"
+if [ "$skipped" -ne 0 ]; then
+	echo "$passed passed, $failed failed, $skipped skipped"
+else
+	echo "$passed passed, $failed failed"
+fi
 [ "$failed" -eq 0 ]

@@ -2,7 +2,7 @@
  * main.c - the demo: parse -> firewall -> Maglev -> tx, each stage in its
  * own protection domain (idl/demo.pdl).
  *
- *   demo [EAL args] -- [--rule RULE]... [--backend NAME,MAC,IP]... [options]
+ *   demo [EAL args] -- [--rule RULE]... [Maglev options] [--control PIPE] [options]
  *   demo [EAL args] -- --bench [--bench-samples N]
  *
  * With no EAL arguments naming a port it replays the built-in copy of
@@ -10,13 +10,17 @@
  * (demo_trace.h; --bench: over net_null).
  * After the run it prints, besides the statistics table, a summary in plain
  * words; the per-backend counts are read back from the output pcap, so they
- * say what really left the pipeline.
+ * say what really left the pipeline.  The Maglev options (--backend,
+ * --backends-file, --flows, --forward dsr, ...) are stage_maglev.h's;
+ * --control reads backend changes and faults from a named pipe (control.h),
+ * which is how tests/live drives a run over real traffic.
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "control.h"
 #include "demo.h"
 #include "demo_trace.h"
 #include "pd_app.h"
@@ -37,6 +41,7 @@ typedef struct demo_opts {
 	demo_config *cfg;
 	bool bench;
 	unsigned bench_samples;
+	const char *control;
 } demo_opts;
 
 static int demo_option(int argc, char **argv, void *ctx)
@@ -49,21 +54,21 @@ static int demo_option(int argc, char **argv, void *ctx)
 		o->bench = true;
 		return 1;
 	}
+	int n = maglev_stage_option(&c->lb, argc, argv);
+	if (n != 0)
+		return n;
 	if (!v)
 		return 0;
+	if (!strcmp(argv[0], "--control")) {
+		o->control = v;
+		return 2;
+	}
 	if (!strcmp(argv[0], "--rule")) {
 		if (c->fw.n_rules == FIREWALL_MAX_RULES) {
 			fprintf(stderr, "demo: at most %d rules\n", FIREWALL_MAX_RULES);
 			return -1;
 		}
 		return firewall_rule_parse(v, &c->fw.rules[c->fw.n_rules++]) < 0 ? -1 : 2;
-	}
-	if (!strcmp(argv[0], "--backend")) {
-		if (c->lb.n_backends == MAGLEV_STAGE_MAX_BACKENDS) {
-			fprintf(stderr, "demo: at most %d backends\n", MAGLEV_STAGE_MAX_BACKENDS);
-			return -1;
-		}
-		return maglev_backend_parse(v, &c->lb.backends[c->lb.n_backends++]) < 0 ? -1 : 2;
 	}
 	if (!strcmp(argv[0], "--bench-samples")) {
 		char *end;
@@ -86,8 +91,8 @@ int demo_pipeline(demo_config *c)
 		for (const char *const *r = demo_default_rules; *r; r++)
 			if (firewall_rule_parse(*r, &c->fw.rules[c->fw.n_rules++]) < 0)
 				return -1;
-	if (c->lb.n_backends == 0)
-		maglev_stage_default_backends(&c->lb);
+	if (maglev_stage_ready(&c->lb) < 0)
+		return -1;
 	c->fw_spec = firewall_stage_spec(&c->fw);
 	c->lb_spec = maglev_stage_spec(&c->lb);
 	for (unsigned i = 0; i < g->n_stages; i++) {
@@ -156,6 +161,9 @@ static int count_by_backend(const char *path, const maglev_stage_config *lb,
 	return 0;
 }
 
+/* Counted before the run, while the EAL is up. */
+static unsigned n_workers;
+
 static void print_summary(const demo_config *c, const char *out_pcap, int status)
 {
 	pd_port_stats ports;
@@ -179,6 +187,12 @@ static void print_summary(const demo_config *c, const char *out_pcap, int status
 	printf("  faults:                    %" PRIu64 ", recovered: %" PRIu64
 	       " (lost with the faulted batches: %" PRIu64 " packets)\n", faults, recoveries, lost);
 	printf("  forwarded:                 %" PRIu64 "\n", ports.tx);
+	if (n_workers > 1) {
+		printf("  packets in, per worker:   ");
+		for (unsigned w = 0; w < n_workers; w++)
+			printf(" %u: %" PRIu64, w, pd_stats_port(w)->rx);
+		printf("\n");
+	}
 
 	uint64_t count[MAGLEV_STAGE_MAX_BACKENDS] = { 0 }, other = 0;
 	if (out_pcap && count_by_backend(out_pcap, &c->lb, count, &other) == 0) {
@@ -195,22 +209,35 @@ static void print_summary(const demo_config *c, const char *out_pcap, int status
 	       status == 0 ? "0: every mbuf went back to its pool" : "unknown (the run failed)");
 }
 
+static void tick(double secs, void *ctx)
+{
+	(void)secs;
+	(void)ctx;
+	maglev_control_poll();
+}
+
 int main(int argc, char **argv)
 {
 	static const char *pcap_vdevs[] = { NULL, NULL };
 	static const char *const null_vdevs[] = { "net_null0", NULL };
 	static demo_config cfg;
+	static char usage[2048];
 	demo_opts d = { .cfg = &cfg, .bench_samples = 5000 };
 	pd_app_opts opts = {
 		.extra = demo_option,
 		.ctx = &d,
-		.usage = "  --rule RULE                a firewall rule, replaces the defaults:\n"
-			 "                             allow|deny SRC/LEN [dst DST/LEN]\n"
-			 "                             [proto tcp|udp|N] [port LO[-HI]]\n"
-			 "  --backend NAME,MAC,IP      a Maglev backend (default be1..be4)\n"
-			 "  --bench                    Mpps isolated vs direct, batch 1..256\n"
-			 "  --bench-samples N          samples per variant and size (5000)\n",
+		.tick = tick,
+		.usage = usage,
 	};
+	snprintf(usage, sizeof usage, "%s%s",
+		 "  --rule RULE                a firewall rule, replaces the defaults:\n"
+		 "                             allow|deny SRC/LEN [dst DST/LEN]\n"
+		 "                             [proto tcp|udp|N] [port LO[-HI]]\n"
+		 "  --control PIPE             read add NAME,MAC,IP / remove NAME /\n"
+		 "                             fault STAGE [KIND] lines from a pipe\n"
+		 "  --bench                    Mpps isolated vs direct, batch 1..256\n"
+		 "  --bench-samples N          samples per variant and size (5000)\n",
+		 maglev_stage_usage);
 	bool bench = false;
 
 	/* The default ports depend on the mode, and are chosen before the EAL starts. */
@@ -236,7 +263,17 @@ int main(int argc, char **argv)
 		printf("  %u: %s\n", i, buf);
 	}
 	fflush(stdout);
+	unsigned balancer = 0;
+	while (balancer + 1 < cfg.pipeline.n_stages &&
+	       cfg.pipeline.stages[balancer].domain != &cfg.lb_spec)
+		balancer++;
+	if (d.control && maglev_control_open(d.control, &cfg.pipeline, balancer) < 0) {
+		pd_eal_stop();
+		return 2;
+	}
+	n_workers = pd_app_n_workers();
 	int status = pd_app_run(&cfg.pipeline, &opts);
+	maglev_control_close();
 	if (status == 0 || status == 3)
 		print_summary(&cfg, tx_pcap_path(argc, argv, bench ? NULL : pcap_vdevs[0]), status);
 	return status;

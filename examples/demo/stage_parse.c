@@ -57,7 +57,7 @@ int demo_parse_init(void *arg)
 {
 	(void)arg;
 	parse_state *s = pd_alloc(sizeof *s, &state_kind);
-	pd_rref r;
+	std_stage_rref r;
 
 	if (!s)
 		return -PD_ENOMEM;

@@ -245,7 +245,7 @@ int firewall_firewall_init(void *arg)
 	const firewall_config *cfg = arg;
 	firewall_ruleset *rs = firewall_ruleset_new();
 	uint32_t index;
-	pd_rref r;
+	firewall_filter_rref r;
 
 	if (!rs)
 		return -PD_ENOMEM;

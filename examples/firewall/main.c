@@ -90,7 +90,7 @@ static void print_state(const pd_worker *w)
 	const void *ops;
 	void *self;
 
-	if (pd__rref_target(w->stage[0], &ops, &self) < 0) {
+	if (pd__rref_target(w->stage[0].r, &ops, &self) < 0) {
 		printf("firewall worker %u: no state (the domain is dead)\n", w->id);
 		return;
 	}
@@ -113,9 +113,11 @@ static void batch_hook(pd_worker *w, bool final, void *arg)
 		return;
 	}
 	while (o->added[w->id] < o->n_adds && o->adds[o->added[w->id]].at_batch <= seen) {
-		uint32_t index;
-		int rc = firewall_filter_add_rule(w->stage[0], &o->adds[o->added[w->id]++].rule,
-						  &index);
+		uint32_t index = 0;
+		firewall_filter_rref fw;   /* the stage's handle, as the firewall it is */
+		int rc = firewall_filter_from_rref(w->stage[0].r, &fw);
+		if (rc == 0)
+			rc = firewall_filter_add_rule(fw, &o->adds[o->added[w->id]++].rule, &index);
 		if (rc < 0)
 			fprintf(stderr, "firewall worker %u: add_rule: %s\n", w->id, pd_strerror(rc));
 		else
@@ -151,8 +153,9 @@ int main(int argc, char **argv)
 	pd_domain_spec spec = firewall_stage_spec(&o.cfg);
 	if (o.checkpoint_every >= 0)
 		spec.checkpoint_every = (uint32_t)o.checkpoint_every;
-	const pd_stage_desc stage = { .name = "firewall", .domain = &spec };
-	const pd_pipeline_desc pipeline = { .name = "firewall", .n_stages = 1, .stages = &stage };
+	pd_stage_desc stage = { .name = "firewall", .domain = &spec };
+	pd_pipeline_desc pipeline;
+	pd_pipeline_chain(&pipeline, "firewall", &stage, 1);
 
 	pd_sched_set_batch_hook(batch_hook, &o);
 	for (unsigned i = 0; i < o.cfg.n_rules; i++) {

@@ -10,7 +10,7 @@
 static int auditor_record(void *self, uint64_t entries)
 {
 	(void)self;
-	int rc = pd_declassify(KVSTORE_TENANTS_TOP, KVSTORE_TENANTS_BOTTOM);
+	int rc = pd_declassify(&kvstore_tenants_lattice, KVSTORE_TENANTS_TOP, KVSTORE_TENANTS_BOTTOM);
 	if (rc < 0)
 		return rc;
 	char line[64];
@@ -24,6 +24,6 @@ static const kvstore_audit_ops auditor_ops = { .record = auditor_record };
 int kvstore_auditor_init(void *arg)
 {
 	(void)arg;
-	pd_rref r;
+	kvstore_audit_rref r;
 	return kvstore_audit_export(&auditor_ops, NULL, NULL, NULL, &r);
 }

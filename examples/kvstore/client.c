@@ -17,7 +17,7 @@ static const kvstore_client_ops client_ops = { .run = client_run };
 /* The context lives outside the domain (the program's), so recovery keeps it. */
 static int client_init(void *arg)
 {
-	pd_rref r;
+	kvstore_client_rref r;
 	return kvstore_client_export(&client_ops, arg, NULL, NULL, &r);
 }
 
@@ -31,14 +31,14 @@ int kvstore_bob_client_init(void *arg)
 	return client_init(arg);
 }
 
-int kv_put_string(pd_rref store, const char *key, const char *value, pd_label label)
+int kv_put_string(kvstore_store_rref store, const char *key, const char *value, pd_label label)
 {
 	pd_bytes k = { (uint8_t *)key, (uint32_t)strlen(key) };
 	kvstore_labeled_bytes v = { { (uint8_t *)value, (uint32_t)strlen(value) }, label };
 	return kvstore_store_put(store, &k, &v);
 }
 
-int kv_get_string(pd_rref store, const char *key, pd_label reader, char *out, size_t cap,
+int kv_get_string(kvstore_store_rref store, const char *key, pd_label reader, char *out, size_t cap,
                   pd_label *label)
 {
 	pd_bytes k = { (uint8_t *)key, (uint32_t)strlen(key) };

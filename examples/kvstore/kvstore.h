@@ -27,7 +27,7 @@ typedef int (*kv_scenario)(kv_client_ctx *ctx);
 
 /* What a client's init is given; the same context serves every run. */
 struct kv_client_ctx {
-	pd_rref store;                  /* the store's exported rref */
+	kvstore_store_rref store;       /* the store's exported rref */
 	pd_label clearance;             /* the client's own, passed to get */
 	kv_scenario scenario;           /* what run() does, inside the client */
 	void *arg;                      /* for the scenario */
@@ -38,8 +38,8 @@ struct kv_client_ctx {
 extern const kvstore_store_ops kv_store_ops;
 
 /* Helpers for scenarios: put and get a string value. */
-int kv_put_string(pd_rref store, const char *key, const char *value, pd_label label);
-int kv_get_string(pd_rref store, const char *key, pd_label reader, char *out, size_t cap,
+int kv_put_string(kvstore_store_rref store, const char *key, const char *value, pd_label label);
+int kv_get_string(kvstore_store_rref store, const char *key, pd_label reader, char *out, size_t cap,
                   pd_label *label);
 
 /* A sink writer that appends lines to a buffer (arg: a kv_log). */

@@ -27,6 +27,14 @@ static int bob_reads(kv_client_ctx *ctx)
 	return rc;
 }
 
+/* The handle of the object domain d exported first (this program manages d). */
+static pd_rref first_export(pd_domain *d)
+{
+	pd_rref r = PD_RREF_NULL;
+	pd_domain_export_rref(d, 0, &r);
+	return r;
+}
+
 static int run_store(const char *title, kv_options opts)
 {
 	pd_domain *store, *alice, *bob, *auditor;
@@ -40,7 +48,7 @@ static int run_store(const char *title, kv_options opts)
 	printf("%s\n", title);
 	int rc = pd_domain_create(&kv, &store);
 	if (rc == 0)
-		rc = pd_domain_export_rref(store, 0, &a.store);
+		rc = kvstore_store_from_rref(first_export(store), &a.store);
 	b.store = a.store;
 	if (rc == 0)
 		rc = pd_domain_create(&ac, &alice);
@@ -52,10 +60,14 @@ static int run_store(const char *title, kv_options opts)
 		fprintf(stderr, "kvstore: cannot set up domains: %s\n", pd_strerror(rc));
 		return 1;
 	}
-	pd_rref alice_rref, bob_rref, auditor_rref;
-	pd_domain_export_rref(alice, 0, &alice_rref);
-	pd_domain_export_rref(bob, 0, &bob_rref);
-	pd_domain_export_rref(auditor, 0, &auditor_rref);
+	kvstore_client_rref alice_rref, bob_rref;
+	kvstore_audit_rref auditor_rref;
+	if (kvstore_client_from_rref(first_export(alice), &alice_rref) < 0 ||
+	    kvstore_client_from_rref(first_export(bob), &bob_rref) < 0 ||
+	    kvstore_audit_from_rref(first_export(auditor), &auditor_rref) < 0) {
+		fprintf(stderr, "kvstore: a domain exported no handle of its interface\n");
+		return 1;
+	}
 
 	uint64_t refused_before = kvstore_audit_log_sink.refused;
 	kvstore_client_run(alice_rref);

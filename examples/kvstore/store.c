@@ -131,6 +131,6 @@ int kvstore_kv_init(void *arg)
 		return -PD_ENOMEM;
 	if (arg)
 		s->options = *(const kv_options *)arg;
-	pd_rref r;
+	kvstore_store_rref r;
 	return kvstore_store_export(&kv_store_ops, s, NULL, NULL, &r);
 }

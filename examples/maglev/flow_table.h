@@ -15,18 +15,24 @@
  * Time is whatever monotonic unit the caller passes as `now` (TSC cycles,
  * seconds...), with the timeout in the same unit.  Not thread-safe: one
  * table per worker, like the stage that owns it.
+ *
+ * The table is the `flow_table` struct of idl/maglev.pdl, so that pdlc
+ * generates its checkpoint (save, load, equal) and the Maglev domain keeps
+ * its connections across a fault; it lives on the libpd heap of the domain
+ * that creates it (or outside any, in tests).  Callers use the functions
+ * below, never the fields: how the table is laid out and saved may change.
  */
 #ifndef MAGLEV_FLOW_TABLE_H
 #define MAGLEV_FLOW_TABLE_H
 
 #include <stdint.h>
 
+#include "maglev.pdl.h"
 #include "maglev_table.h"
 
 /* 8 ways x 32-byte entries: a set is four cache lines, scanned linearly. */
 #define MAGLEV_FLOW_WAYS 8u
-
-struct maglev_flow_table;
+#define MAGLEV_FLOW_MAX_CAPACITY (1u << 28)
 
 struct maglev_flow_stats {
 	uint64_t hits;       /* flow found, backend still present */
@@ -37,12 +43,21 @@ struct maglev_flow_stats {
 
 /*
  * A table of `capacity` flows, rounded up to a power of two that is a
- * multiple of MAGLEV_FLOW_WAYS (max 2^28).  timeout = 0: flows never expire
- * and are only evicted when their set is full.
+ * multiple of MAGLEV_FLOW_WAYS (max MAGLEV_FLOW_MAX_CAPACITY): a libpd object
+ * owned by the current domain.  timeout = 0:
+ * flows never expire and are only evicted when their set is full.
  */
 int maglev_flow_table_create(uint32_t capacity, uint64_t timeout,
 			     struct maglev_flow_table **out);
-void maglev_flow_table_free(struct maglev_flow_table *ft);
+void maglev_flow_table_destroy(struct maglev_flow_table *ft);
+/*
+ * True when ft's shape is one create makes (entries for every set, a
+ * power-of-two set count, counts in range, backend ids below max_backends):
+ * what a table loaded from a checkpoint must be before it is used, since
+ * the image's checksum proves it was written whole, not that its writer
+ * was right.
+ */
+bool maglev_flow_table_valid(const struct maglev_flow_table *ft, uint32_t max_backends);
 /* Forgets every flow (e.g. a stage reset); keeps capacity and timeout. */
 void maglev_flow_table_clear(struct maglev_flow_table *ft);
 

@@ -127,6 +127,22 @@ int maglev_backend_find(const struct maglev_table *t, const char *name)
 	return -MAGLEV_ENOENT;
 }
 
+/* Makes slot[] hold at least n slots (new ones unused). */
+static int grow_slots(struct maglev_table *t, uint32_t n)
+{
+	if (n <= t->nslots)
+		return 0;
+	if (n > MAGLEV_MAX_BACKENDS)
+		return -MAGLEV_ENOMEM;
+	struct backend_slot *s = realloc(t->slot, (size_t)n * sizeof(*s));
+	if (s == NULL)
+		return -MAGLEV_ENOMEM;
+	memset(s + t->nslots, 0, (size_t)(n - t->nslots) * sizeof(*s));
+	t->slot = s;
+	t->nslots = n;
+	return 0;
+}
+
 /* A free slot index, growing slot[] geometrically; negative on failure. */
 static int free_slot(struct maglev_table *t)
 {
@@ -136,16 +152,27 @@ static int free_slot(struct maglev_table *t)
 	if (t->nslots >= MAGLEV_MAX_BACKENDS)
 		return -MAGLEV_ENOMEM;
 	uint32_t n = t->nslots ? t->nslots * 2 : 16;
-	if (n > MAGLEV_MAX_BACKENDS)
-		n = MAGLEV_MAX_BACKENDS;
-	struct backend_slot *s = realloc(t->slot, (size_t)n * sizeof(*s));
-	if (s == NULL)
-		return -MAGLEV_ENOMEM;
-	memset(s + t->nslots, 0, (size_t)(n - t->nslots) * sizeof(*s));
-	t->slot = s;
 	int id = (int)t->nslots;
-	t->nslots = n;
-	return id;
+	int rc = grow_slots(t, n > MAGLEV_MAX_BACKENDS ? MAGLEV_MAX_BACKENDS : n);
+	return rc < 0 ? rc : id;
+}
+
+/* Gives slot id (unused, allocated) to b: its permutation, a use. */
+static void fill_slot(struct maglev_table *t, int id, const struct maglev_backend *b)
+{
+	struct backend_slot *s = &t->slot[id];
+	uint32_t m = t->hot.size;
+	size_t len = strlen(b->name);
+	s->b = *b;
+	memset(s->b.name + len, 0, MAGLEV_NAME_MAX - len); /* no stray bytes in images */
+	/* Two independent hashes, as the paper asks, so offset and skip do not
+	 * correlate; skip in [1, M-1] is coprime with prime M, which makes the
+	 * sequence offset + j*skip visit every slot exactly once. */
+	s->offset = (uint32_t)(XXH64(b->name, len, MAGLEV_SEED_OFFSET) % m);
+	s->skip = (uint32_t)(XXH64(b->name, len, MAGLEV_SEED_SKIP) % (m - 1)) + 1;
+	s->used = 1;
+	t->nbackends++;
+	t->hot.built = 0;
 }
 
 int maglev_backend_add(struct maglev_table *t, const struct maglev_backend *b)
@@ -157,20 +184,27 @@ int maglev_backend_add(struct maglev_table *t, const struct maglev_backend *b)
 	int id = free_slot(t);
 	if (id < 0)
 		return id;
-	struct backend_slot *s = &t->slot[id];
-	uint32_t m = t->hot.size;
-	size_t len = strlen(b->name);
-	s->b = *b;
-	memset(s->b.name + len, 0, MAGLEV_NAME_MAX - len); /* no stray bytes in images */
-	/* Two independent hashes, as the paper asks, so offset and skip do not
-	 * correlate; skip in [1, M-1] is coprime with prime M, which makes the
-	 * sequence offset + j*skip visit every slot exactly once. */
-	s->offset = (uint32_t)(XXH64(b->name, len, MAGLEV_SEED_OFFSET) % m);
-	s->skip = (uint32_t)(XXH64(b->name, len, MAGLEV_SEED_SKIP) % (m - 1)) + 1;
-	s->generation++;
-	s->used = 1;
-	t->nbackends++;
-	t->hot.built = 0;
+	t->slot[id].generation++;
+	fill_slot(t, id, b);
+	return id;
+}
+
+int maglev_backend_add_at(struct maglev_table *t, int id, uint32_t generation,
+			  const struct maglev_backend *b)
+{
+	if (t == NULL || (b != NULL && !name_ok(b->name)) || id < 0 ||
+	    (uint32_t)id >= MAGLEV_MAX_BACKENDS)
+		return -MAGLEV_EINVAL;
+	if (b != NULL && maglev_backend_find(t, b->name) >= 0)
+		return -MAGLEV_EEXIST;
+	int rc = grow_slots(t, (uint32_t)id + 1);
+	if (rc < 0)
+		return rc;
+	if (t->slot[id].used)
+		return -MAGLEV_EEXIST;
+	t->slot[id].generation = generation;
+	if (b != NULL)
+		fill_slot(t, id, b);
 	return id;
 }
 

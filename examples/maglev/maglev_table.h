@@ -104,6 +104,16 @@ void maglev_table_free(struct maglev_table *t);
  * backends and rebuilds in one go, between batches.
  */
 int maglev_backend_add(struct maglev_table *t, const struct maglev_backend *b);
+/*
+ * Adds b with the given id and generation instead of the next free ones:
+ * for rebuilding a table as it was (from a checkpoint of its backends), so
+ * that connection-table entries naming (id, generation) stay valid.  With
+ * b NULL the id stays free but keeps the generation, so that its next
+ * backend still moves the flows of the former ones.  -MAGLEV_EEXIST if the
+ * id or the name is taken.  Rebuild after.
+ */
+int maglev_backend_add_at(struct maglev_table *t, int id, uint32_t generation,
+			  const struct maglev_backend *b);
 /* Removes the backend of that name; returns its former id.  Rebuild after. */
 int maglev_backend_remove(struct maglev_table *t, const char *name);
 

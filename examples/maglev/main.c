@@ -2,7 +2,9 @@
  * main.c - the Maglev load balancer on its own: one stage, domain `maglev`
  * of idl/maglev.pdl, between an RX and a TX port.
  *
- *   maglev [EAL args] -- [--backend NAME,MAC,IP]... [--table-size PRIME]
+ *   maglev [EAL args] -- [--backend NAME,MAC,IP]... [--backends-file PATH]
+ *                        [--table-size PRIME] [--flows N] [--forward rewrite|dsr]
+ *                        [--control PIPE]
  *                        [--change-at SECONDS:add:NAME,MAC,IP]...
  *                        [--change-at SECONDS:remove:NAME]...
  *                        [--change-after PACKETS:add:NAME,MAC,IP]...
@@ -19,14 +21,19 @@
  * --change-after is the deterministic form (tests/demo/maglev_change.sh):
  * each worker makes it at the first batch boundary at which it has received
  * at least PACKETS packets, on its own thread (pd_sched_set_batch_hook), so
- * where it falls in the trace does not depend on timing or load.
+ * where it falls in the trace does not depend on timing or load.  Every
+ * change is checkpointed at once (maglev_stage_change), so a fault after it
+ * does not forget it.  --control takes the same changes, and faults, from a
+ * named pipe (control.h).
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "control.h"
 #include "demo_trace.h"
+#include "pd_eal.h"
 #include "pd_app.h"
 #include "stage_maglev.h"
 
@@ -34,19 +41,19 @@ static maglev_stage_config cfg;
 
 #define MAX_CHANGES 16
 
-/* A --change-at: add (backend) or remove (backend.name) at `at` seconds;
- * a --change-after (after_packets) once a worker has received `at` packets. */
+/* A --change-at: made at `at` seconds; a --change-after (after_packets)
+ * once a worker has received `at` packets. */
 typedef struct change {
 	double at;
 	bool after_packets;
-	bool add;
 	bool done;                         /* --change-at: made */
 	bool done_by[PD_MAX_WORKERS];      /* --change-after: made by worker i */
-	struct maglev_backend backend;
+	maglev_change change;
 } change;
 
 static change changes[MAX_CHANGES];
 static unsigned n_changes;
+static const char *control_path;
 
 static int parse_change(const char *opt, const char *v, bool after_packets)
 {
@@ -60,48 +67,31 @@ static int parse_change(const char *opt, const char *v, bool after_packets)
 	memset(c, 0, sizeof *c);
 	c->after_packets = after_packets;
 	c->at = strtod(v, &end);
-	if (end == v || c->at < 0 || *end != ':')
-		goto bad;
-	end++;
-	if (!strncmp(end, "add:", 4)) {
-		c->add = true;
-		if (maglev_backend_parse(end + 4, &c->backend) < 0)
-			return -1;
-	} else if (!strncmp(end, "remove:", 7)) {
-		const char *name = end + 7;
-		if (!*name || strlen(name) >= MAGLEV_NAME_MAX)
-			goto bad;
-		strcpy(c->backend.name, name);
-	} else {
-		goto bad;
+	if (end == v || c->at < 0 || *end != ':') {
+		fprintf(stderr, "maglev: %s wants %s:add:NAME,MAC,IP or %s:remove:NAME, not '%s'\n",
+			opt, after_packets ? "PACKETS" : "SECONDS",
+			after_packets ? "PACKETS" : "SECONDS", v);
+		return -1;
 	}
+	if (maglev_change_parse(end + 1, &c->change) < 0)
+		return -1;
 	n_changes++;
 	return 0;
-bad:
-	fprintf(stderr, "maglev: %s wants %s:add:NAME,MAC,IP or %s:remove:NAME, not '%s'\n",
-		opt, after_packets ? "PACKETS" : "SECONDS", after_packets ? "PACKETS" : "SECONDS", v);
-	return -1;
 }
 
 /* On each worker: the change through the generated proxies of its stage. */
 static int apply_change(pd_worker *w, void *arg)
 {
 	const change *c = arg;
-	pd_rref lb = w->stage[0];   /* the balancer: its first export */
 
-	if (c->add) {
-		maglev_backend_desc d = maglev_backend_to_pdl(&c->backend);
-		uint32_t id;
-		return maglev_balancer_add_backend(lb, &d, &id);
-	}
-	pd_bytes name = { .data = (uint8_t *)c->backend.name,
-			  .len = (uint32_t)strlen(c->backend.name) };
-	return maglev_balancer_remove_backend(lb, &name);
+	/* the balancer: its first export */
+	return maglev_stage_change(w->stage[0].r, w->domain[0], &c->change);
 }
 
 static void tick(double secs, void *ctx)
 {
 	(void)ctx;
+	maglev_control_poll();
 	for (unsigned i = 0; i < n_changes; i++) {
 		change *c = &changes[i];
 		if (c->after_packets || c->done || secs < c->at)
@@ -109,7 +99,7 @@ static void tick(double secs, void *ctx)
 		c->done = true;
 		int rc = pd_app_control(apply_change, c);
 		printf("maglev: at %.2f s: %s backend %s: %s (%d)\n", secs,
-		       c->add ? "added" : "removed", c->backend.name,
+		       c->change.add ? "added" : "removed", c->change.backend.name,
 		       rc < 0 ? "failed" : "ok", rc);
 		fflush(stdout);
 	}
@@ -133,7 +123,7 @@ static void batch_hook(pd_worker *w, bool final, void *arg)
 		c->done_by[w->id] = true;
 		int rc = apply_change(w, c);
 		printf("maglev: worker %u after %" PRIu64 " packets: %s backend %s: %s (%d)\n",
-		       w->id, rx, c->add ? "added" : "removed", c->backend.name,
+		       w->id, rx, c->change.add ? "added" : "removed", c->change.backend.name,
 		       rc < 0 ? "failed" : "ok", rc);
 		fflush(stdout);
 	}
@@ -143,19 +133,16 @@ static int lb_option(int argc, char **argv, void *ctx)
 {
 	(void)ctx;
 	const char *v = argc > 1 ? argv[1] : NULL;
+	int n = maglev_stage_option(&cfg, argc, argv);
 
-	if (!strcmp(argv[0], "--backend")) {
+	if (n != 0)
+		return n;
+	if (!strcmp(argv[0], "--control")) {
 		if (!v) {
-			fprintf(stderr, "maglev: --backend wants NAME,MAC,IP\n");
+			fprintf(stderr, "maglev: --control wants a named pipe\n");
 			return -1;
 		}
-		if (cfg.n_backends == MAGLEV_STAGE_MAX_BACKENDS) {
-			fprintf(stderr, "maglev: at most %d backends\n", MAGLEV_STAGE_MAX_BACKENDS);
-			return -1;
-		}
-		if (maglev_backend_parse(v, &cfg.backends[cfg.n_backends]) < 0)
-			return -1;
-		cfg.n_backends++;
+		control_path = v;
 		return 2;
 	}
 	if (!strcmp(argv[0], "--change-at")) {
@@ -174,17 +161,6 @@ static int lb_option(int argc, char **argv, void *ctx)
 		}
 		return parse_change(argv[0], v, true) < 0 ? -1 : 2;
 	}
-	if (!strcmp(argv[0], "--table-size")) {
-		char *end;
-		unsigned long n = v ? strtoul(v, &end, 10) : 0;
-		if (!v || *end || n < 3 || n > MAGLEV_MAX_SIZE) {
-			fprintf(stderr, "maglev: --table-size wants a prime in [3, %u]\n",
-				MAGLEV_MAX_SIZE);
-			return -1;
-		}
-		cfg.table_size = (uint32_t)n;
-		return 2;
-	}
 	return 0;
 }
 
@@ -194,8 +170,8 @@ int main(int argc, char **argv)
 	pd_app_opts opts = {
 		.extra = lb_option,
 		.tick = tick,
-		.usage = "  --backend NAME,MAC,IP      a backend (repeatable; default be1..be4)\n"
-			 "  --table-size PRIME         lookup-table entries (65537)\n"
+		.usage = "  --control PIPE             read add NAME,MAC,IP / remove NAME /\n"
+			 "                             fault STAGE [KIND] lines from a pipe\n"
 			 "  --change-at S:add:NAME,MAC,IP | S:remove:NAME\n"
 			 "                             change the backends S seconds in\n"
 			 "  --change-after N:add:NAME,MAC,IP | N:remove:NAME\n"
@@ -203,21 +179,33 @@ int main(int argc, char **argv)
 			 "                             received N packets (deterministic)\n",
 	};
 
+	static char usage[2048];
+	snprintf(usage, sizeof usage, "%s%s", maglev_stage_usage, opts.usage);
+	opts.usage = usage;
 	if ((default_vdevs[0] = demo_trace_vdev("maglev-out.pcap")) == NULL)
 		return 1;
 	int rc = pd_app_start(argc, argv, default_vdevs, &opts);
 	if (rc != 0)
 		return rc > 0 ? 0 : 2;
-	if (cfg.n_backends == 0)
-		maglev_stage_default_backends(&cfg);
+	if (maglev_stage_ready(&cfg) < 0) {
+		pd_eal_stop();
+		return 2;
+	}
 
 	pd_domain_spec spec = maglev_stage_spec(&cfg);
 	pd_stage_desc stage = { .name = "balance", .domain = &spec };
-	pd_pipeline_desc pipeline = { .name = "maglev.main", .n_stages = 1, .stages = &stage };
+	pd_pipeline_desc pipeline;
+	pd_pipeline_chain(&pipeline, "maglev.main", &stage, 1);
 	for (unsigned i = 0; i < n_changes; i++)
 		if (changes[i].after_packets) {
 			pd_sched_set_batch_hook(batch_hook, NULL);
 			break;
 		}
-	return pd_app_run(&pipeline, &opts);
+	if (control_path && maglev_control_open(control_path, &pipeline, 0) < 0) {
+		pd_eal_stop();
+		return 2;
+	}
+	rc = pd_app_run(&pipeline, &opts);
+	maglev_control_close();
+	return rc;
 }

@@ -157,3 +157,15 @@ int maglev_rewrite(uint8_t *frame, uint32_t len, const struct maglev_pkt *p,
 	}
 	return 0;
 }
+
+int maglev_forward_l2(uint8_t *frame, uint32_t len, const uint8_t own[6],
+		      const struct maglev_backend *b)
+{
+	if (frame == NULL || own == NULL || b == NULL)
+		return -MAGLEV_EINVAL;
+	if (len < MAGLEV_ETH_HLEN)
+		return -MAGLEV_ETRUNC;
+	memcpy(frame, b->mac, 6);
+	memcpy(frame + 6, own, 6);
+	return 0;
+}

@@ -48,6 +48,16 @@ int maglev_rewrite(uint8_t *frame, uint32_t len, const struct maglev_pkt *p,
 		   const struct maglev_backend *b);
 
 /*
+ * L2 direct server return: destination MAC := b->mac, source MAC := own
+ * (the balancer's, so that a learning switch keeps the client's address on
+ * the client's port).  The IP packet is not touched: the backend holds the
+ * destination address (the VIP) itself and answers the client directly.
+ * -MAGLEV_ETRUNC when the frame has no Ethernet header.
+ */
+int maglev_forward_l2(uint8_t *frame, uint32_t len, const uint8_t own[6],
+		      const struct maglev_backend *b);
+
+/*
  * RFC 1624 eqn. 3 for one 32-bit field: the checksum `check` (as read from
  * the packet, big-endian value) after the field changed from old to new
  * (both as 4 packet bytes).  Exposed for tests.

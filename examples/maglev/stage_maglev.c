@@ -2,22 +2,29 @@
  * stage_maglev.c - the Maglev stage: the code behind `domain maglev :
  * balancer` in idl/maglev.pdl.  Per batch it parses every frame, hashes its
  * 5-tuple, prefetches the connection-table set of each hash, then picks each
- * packet's backend and rewrites its destination MAC and IPv4 address (with
- * the IP and TCP/UDP checksums fixed).  Frames maglev_parse refuses, and
- * every frame while no backend is configured, are dropped.
+ * packet's backend and forwards the frame to it (rewrite or L2 DSR,
+ * stage_maglev.h).  Frames maglev_parse refuses, and every frame while no
+ * backend is configured, are dropped.
  *
- * The lookup and connection tables are the DPDK-free library's
- * (maglev_table.h, flow_table.h), which allocate with malloc; a heap object
- * of kind "maglev.tables" owns them, so that when the domain dies or is
- * reset the sweep frees them with everything else it owned.
+ * The domain's state is lb_state (idl/maglev.pdl): the backends by id and
+ * the connection table, all on the domain's heap, so the generated code
+ * checkpoints and restores it.  The lookup table (maglev_table.h, malloc'd)
+ * is derived from the backends; a heap object of kind "maglev.lb" holds it
+ * after the state and frees it when the domain dies.  Init leaves it
+ * unbuilt and so does a restore (which reloads the state into what init
+ * made): the first call after either computes it from the backends, after
+ * checking that the state is one this code could have made.
  */
 #include "stage_maglev.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_byteorder.h>
 #include <rte_cycles.h>
+#include <rte_ethdev.h>
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
@@ -28,27 +35,140 @@
 #include "pd_batch.h"
 #include "rewrite.h"
 
-#define DEFAULT_FLOW_CAPACITY 65536u
-
 typedef struct lb {
-	struct maglev_table *table;
-	struct maglev_flow_table *flows;
+	maglev_lb_state state;          /* first: what the checkpoint saves */
+	const maglev_stage_config *cfg; /* the start-time configuration */
+	struct maglev_table *table;     /* from state.backends; NULL: not yet */
+	enum maglev_forward forward;
+	uint8_t mac[6];
 } lb;
 
 static void lb_destroy(void *obj)
 {
 	lb *s = obj;
 
-	maglev_flow_table_free(s->flows);
 	maglev_table_free(s->table);
+	maglev_lb_state_free(&s->state);
 }
 
-static const pd_kind lb_kind = { .name = "maglev.tables", .destroy = lb_destroy };
+static const pd_kind lb_kind = { .name = "maglev.lb", .destroy = lb_destroy };
+
+static void to_backend(const maglev_backend_desc *d, struct maglev_backend *be)
+{
+	memset(be, 0, sizeof *be);
+	memcpy(be->name, d->name.data, d->name.len);
+	memcpy(be->mac, d->mac, sizeof be->mac);
+	be->ip = rte_cpu_to_be_32(d->ip);
+}
+
+static bool desc_ok(const maglev_backend_desc *d)
+{
+	return d->name.data && d->name.len > 0 && d->name.len < MAGLEV_NAME_MAX &&
+	       !memchr(d->name.data, '\0', d->name.len);
+}
+
+/* The lookup table of the state's backends, with their ids and generations. */
+static int build_table(lb *s)
+{
+	struct maglev_table *t;
+	int rc = maglev_table_create(s->state.table_size, &t);
+
+	if (rc < 0)
+		return rc;
+	for (uint32_t id = 0; id < s->state.backends.len && rc >= 0; id++) {
+		const maglev_backend_slot *slot = &s->state.backends.items[id];
+		struct maglev_backend be;
+		if (slot->used && !desc_ok(&slot->backend)) {
+			rc = -MAGLEV_EINVAL;
+			break;
+		}
+		if (slot->used)
+			to_backend(&slot->backend, &be);
+		rc = maglev_backend_add_at(t, (int)id, slot->generation, slot->used ? &be : NULL);
+	}
+	if (rc >= 0 && maglev_backend_count(t) > 0)
+		rc = maglev_table_build(t);
+	if (rc < 0) {
+		maglev_table_free(t);
+		return rc;
+	}
+	s->table = t;
+	return 0;
+}
+
+/* The state init makes from the start-time configuration (no flows yet). */
+static int fresh_state(lb *s)
+{
+	const maglev_stage_config *cfg = s->cfg;
+	uint32_t flows = cfg && cfg->flow_capacity ? cfg->flow_capacity : MAGLEV_STAGE_DEFAULT_FLOWS;
+	unsigned n = cfg ? cfg->n_backends : 0;
+
+	s->state.table_size = cfg && cfg->table_size ? cfg->table_size : MAGLEV_DEFAULT_SIZE;
+	if (maglev_flow_table_create(flows, 0, &s->state.flows) < 0)
+		return -PD_ENOMEM;
+	if (n == 0)
+		return 0;
+	s->state.backends.items = pd_alloc(n * sizeof *s->state.backends.items, NULL);
+	if (!s->state.backends.items)
+		return -PD_ENOMEM;
+	s->state.backends.len = s->state.backends.cap = n;
+	for (unsigned i = 0; i < n; i++) {
+		const struct maglev_backend *be = &cfg->backends[i];
+		maglev_backend_slot *slot = &s->state.backends.items[i];
+		size_t len = strlen(be->name);
+		slot->backend = maglev_backend_to_pdl(be);
+		slot->backend.name.data = pd_alloc(len, NULL);
+		if (!slot->backend.name.data)
+			return -PD_ENOMEM;
+		memcpy(slot->backend.name.data, be->name, len);
+		slot->generation = 1;           /* as maglev_backend_add gives id i */
+		slot->used = true;
+	}
+	s->state.generation = 1;
+	return 0;
+}
+
+/*
+ * The lookup table, computed after init or a restore.  A state that does
+ * not hold together (a flow naming an id past the backends, a backend whose
+ * name the table refuses) is not used: the stage starts again from its
+ * start-time configuration, as `reset` would.
+ */
+static struct maglev_table *current_table(lb *s)
+{
+	if (s->table)
+		return s->table;
+	bool ok = maglev_flow_table_valid(s->state.flows, s->state.backends.len);
+	if (!ok || build_table(s) < 0) {
+		maglev_lb_state_free(&s->state);
+		memset(&s->state, 0, sizeof s->state);
+		if (fresh_state(s) < 0 || build_table(s) < 0)
+			return NULL;
+	}
+	return s->table;
+}
+
+static inline bool for_us(const lb *s, const struct rte_mbuf *m)
+{
+	return s->forward != MAGLEV_FORWARD_DSR ||
+	       memcmp(rte_pktmbuf_mtod(m, const uint8_t *), s->mac, 6) == 0;
+}
+
+static inline int forward(const lb *s, struct rte_mbuf *m, const struct maglev_pkt *p,
+			  const struct maglev_backend *be)
+{
+	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
+	uint32_t len = rte_pktmbuf_data_len(m);
+
+	if (s->forward == MAGLEV_FORWARD_DSR)
+		return maglev_forward_l2(frame, len, s->mac, be);
+	return maglev_rewrite(frame, len, p, be);
+}
 
 /*
  * Two passes so that the connection-table lookups do not wait on memory one
  * after the other: the first parses and hashes every frame and prefetches
- * its set, the second picks and rewrites.
+ * its set, the second picks and forwards.
  */
 static int lb_process(void *self, pd_batch *b, pd_batch **result)
 {
@@ -58,23 +178,24 @@ static int lb_process(void *self, pd_batch *b, pd_batch **result)
 	uint64_t hash[PD_BATCH_MAX];
 	int8_t ok[PD_BATCH_MAX];
 	uint64_t now = rte_rdtsc();
+	struct maglev_table *t = current_table(s);
+	struct maglev_flow_table *flows = s->state.flows;
 
 	for (unsigned i = 0; i < n; i++) {
 		struct rte_mbuf *m = b->pkts[i];
-		ok[i] = maglev_parse(rte_pktmbuf_mtod(m, const uint8_t *),
+		ok[i] = t && for_us(s, m) &&
+			maglev_parse(rte_pktmbuf_mtod(m, const uint8_t *),
 				     rte_pktmbuf_data_len(m), &pkt[i]) == 0;
 		if (ok[i]) {
 			hash[i] = maglev_5tuple_hash(&pkt[i].key);
-			maglev_flow_prefetch(s->flows, hash[i]);
+			maglev_flow_prefetch(flows, hash[i]);
 		}
 	}
 	for (unsigned i = 0; i < n; i++) {
 		struct rte_mbuf *m = b->pkts[i];
-		int id = ok[i] ? maglev_flow_pick_hashed(s->flows, s->table, &pkt[i].key,
-							 hash[i], now) : -1;
-		const struct maglev_backend *be = id >= 0 ? maglev_backend_get(s->table, id) : NULL;
-		if (be && maglev_rewrite(rte_pktmbuf_mtod(m, uint8_t *),
-					 rte_pktmbuf_data_len(m), &pkt[i], be) == 0)
+		int id = ok[i] ? maglev_flow_pick_hashed(flows, t, &pkt[i].key, hash[i], now) : -1;
+		const struct maglev_backend *be = id >= 0 ? maglev_backend_get(t, id) : NULL;
+		if (be && forward(s, m, &pkt[i], be) == 0)
 			b->pkts[out++] = m;
 		else
 			rte_pktmbuf_free(m);
@@ -84,23 +205,67 @@ static int lb_process(void *self, pd_batch *b, pd_batch **result)
 	return 0;
 }
 
-/* Backend changes rebuild the whole table at once, between batches: the
- * library refuses lookups from an unbuilt table, never serves a half-built one. */
+/* Makes state.backends hold id (new slots unused). */
+static int grow_backends(lb *s, uint32_t id)
+{
+	maglev_vec_backend_slot *v = &s->state.backends;
+
+	if (id < v->len)
+		return 0;
+	if (id >= v->cap) {
+		uint32_t cap = v->cap ? v->cap : 8;
+		while (cap <= id)
+			cap *= 2;
+		maglev_backend_slot *items = pd_alloc(cap * sizeof *items, NULL);
+		if (!items)
+			return -PD_ENOMEM;
+		if (v->len)
+			memcpy(items, v->items, v->len * sizeof *items);
+		pd_free(v->items);
+		v->items = items;
+		v->cap = cap;
+	}
+	v->len = id + 1;
+	return 0;
+}
+
+/*
+ * Backend changes rebuild the whole lookup table at once, between batches
+ * (the library refuses lookups from an unbuilt table, never serves a
+ * half-built one), and record the id and generation the table gave in the
+ * state, which is what a restore rebuilds the table from.
+ */
 static int lb_add_backend(void *self, const maglev_backend_desc *b, uint32_t *result)
 {
 	lb *s = self;
-	struct maglev_backend be = { 0 };
+	struct maglev_backend be;
+	struct maglev_table *t = current_table(s);
 
-	if (!b->name.data || b->name.len == 0 || b->name.len >= MAGLEV_NAME_MAX)
+	if (!desc_ok(b))
 		return -PD_EINVAL;
-	memcpy(be.name, b->name.data, b->name.len);
-	memcpy(be.mac, b->mac, sizeof be.mac);
-	be.ip = rte_cpu_to_be_32(b->ip);
-	int id = maglev_backend_add(s->table, &be);
-	if (id < 0)
-		return id;              /* -MAGLEV_EEXIST, ...: distinct from PD codes */
-	int rc = maglev_table_build(s->table);
-	if (rc < 0)
+	if (!t)
+		return -PD_ENOMEM;
+	to_backend(b, &be);
+	uint8_t *name = pd_alloc(b->name.len, NULL);
+	if (!name)
+		return -PD_ENOMEM;
+	memcpy(name, b->name.data, b->name.len);
+	int id = maglev_backend_add(t, &be);
+	int rc = id < 0 ? id : grow_backends(s, (uint32_t)id);
+	if (rc < 0) {
+		if (id >= 0)
+			maglev_backend_remove(t, be.name);
+		pd_free(name);
+		return rc;              /* -MAGLEV_EEXIST, ...: distinct from PD codes */
+	}
+	maglev_backend_slot *slot = &s->state.backends.items[id];
+	maglev_backend_desc_free(&slot->backend);
+	slot->backend = *b;
+	slot->backend.name = (pd_bytes){ .data = name, .len = b->name.len };
+	slot->generation = maglev_backend_generation(t, id);
+	slot->used = true;
+	s->state.generation++;
+	if ((rc = maglev_table_build(t)) < 0)
 		return rc;
 	*result = (uint32_t)id;
 	return 0;
@@ -110,15 +275,22 @@ static int lb_remove_backend(void *self, const pd_bytes *name)
 {
 	lb *s = self;
 	char key[MAGLEV_NAME_MAX] = { 0 };
+	struct maglev_table *t = current_table(s);
 
 	if (!name->data || name->len == 0 || name->len >= MAGLEV_NAME_MAX)
 		return -PD_EINVAL;
+	if (!t)
+		return -PD_ENOMEM;
 	memcpy(key, name->data, name->len);
-	int rc = maglev_backend_remove(s->table, key);
-	if (rc < 0)
-		return rc;              /* -MAGLEV_ENOENT */
+	int id = maglev_backend_remove(t, key);
+	if (id < 0)
+		return id;              /* -MAGLEV_ENOENT */
+	maglev_backend_slot *slot = &s->state.backends.items[id];
+	maglev_backend_desc_free(&slot->backend);
+	slot->used = false;         /* the generation stays with the id */
+	s->state.generation++;
 	/* With no backend left the table stays unbuilt: packets are dropped. */
-	rc = maglev_table_build(s->table);
+	int rc = maglev_table_build(t);
 	return rc < 0 && rc != -MAGLEV_ENOBACKENDS ? rc : 0;
 }
 
@@ -126,16 +298,19 @@ static int lb_remove_backend(void *self, const pd_bytes *name)
 static int lb_backend_for(void *self, const maglev_flow_key *k, uint32_t *result)
 {
 	lb *s = self;
-	struct maglev_5tuple t = {
+	struct maglev_table *t = current_table(s);
+	struct maglev_5tuple tuple = {
 		.src_ip = rte_cpu_to_be_32(k->src_ip),
 		.dst_ip = rte_cpu_to_be_32(k->dst_ip),
 		.src_port = rte_cpu_to_be_16(k->src_port),
 		.dst_port = rte_cpu_to_be_16(k->dst_port),
 		.proto = k->proto,
 	};
-	int id = maglev_flow_find(s->flows, &t, rte_rdtsc());
-	if (id < 0 || !maglev_backend_get(s->table, id))
-		id = maglev_table_lookup(s->table, maglev_5tuple_hash(&t));
+	if (!t)
+		return -PD_ENOMEM;
+	int id = maglev_flow_find(s->state.flows, &tuple, rte_rdtsc());
+	if (id < 0 || !maglev_backend_get(t, id))
+		id = maglev_table_lookup(t, maglev_5tuple_hash(&tuple));
 	if (id < 0)
 		return id;
 	*result = (uint32_t)id;
@@ -153,20 +328,21 @@ int maglev_maglev_init(void *arg)
 {
 	const maglev_stage_config *cfg = arg;
 	lb *s = pd_alloc(sizeof *s, &lb_kind);
-	pd_rref r;
+	maglev_balancer_rref r;
 
 	if (!s)
 		return -PD_ENOMEM;
-	uint32_t size = cfg && cfg->table_size ? cfg->table_size : MAGLEV_DEFAULT_SIZE;
-	uint32_t flows = cfg && cfg->flow_capacity ? cfg->flow_capacity : DEFAULT_FLOW_CAPACITY;
-	if (maglev_table_create(size, &s->table) < 0 ||
-	    maglev_flow_table_create(flows, 0, &s->flows) < 0)
-		return -PD_ENOMEM;      /* the sweep frees what was made */
+	s->cfg = cfg;
+	s->forward = cfg ? cfg->forward : MAGLEV_FORWARD_REWRITE;
+	if (cfg)
+		memcpy(s->mac, cfg->mac, sizeof s->mac);
 	for (unsigned i = 0; cfg && i < cfg->n_backends; i++)
-		if (maglev_backend_add(s->table, &cfg->backends[i]) < 0)
-			return -PD_EINVAL;
-	if (cfg && cfg->n_backends && maglev_table_build(s->table) < 0)
-		return -PD_ENOMEM;
+		for (unsigned j = 0; j < i; j++)
+			if (!strcmp(cfg->backends[i].name, cfg->backends[j].name))
+				return -PD_EINVAL;
+	int rc = fresh_state(s);
+	if (rc < 0)
+		return rc;      /* the sweep frees what was made */
 	/* First export: the object the scheduler calls as a std.stage. */
 	return maglev_balancer_export(&lb_ops, s, NULL, NULL, &r);
 }
@@ -177,6 +353,142 @@ pd_domain_spec maglev_stage_spec(const maglev_stage_config *cfg)
 
 	spec.arg = (void *)cfg;
 	return spec;
+}
+
+int maglev_stage_change(pd_rref stage, pd_domain *d, const maglev_change *c)
+{
+	maglev_balancer_rref lb_rref;
+	int rc = maglev_balancer_from_rref(stage, &lb_rref);
+
+	if (rc < 0)
+		return rc;
+	if (c->add) {
+		maglev_backend_desc desc = maglev_backend_to_pdl(&c->backend);
+		uint32_t id;
+		rc = maglev_balancer_add_backend(lb_rref, &desc, &id);
+	} else {
+		pd_bytes name = { .data = (uint8_t *)c->backend.name,
+				  .len = (uint32_t)strlen(c->backend.name) };
+		rc = maglev_balancer_remove_backend(lb_rref, &name);
+	}
+	return rc < 0 ? rc : pd_domain_checkpoint(d);
+}
+
+int maglev_change_parse(const char *spec, maglev_change *out)
+{
+	memset(out, 0, sizeof *out);
+	if (!strncmp(spec, "add:", 4)) {
+		out->add = true;
+		return maglev_backend_parse(spec + 4, &out->backend);
+	}
+	if (!strncmp(spec, "remove:", 7) && spec[7] && strlen(spec + 7) < MAGLEV_NAME_MAX) {
+		strcpy(out->backend.name, spec + 7);
+		return 0;
+	}
+	fprintf(stderr, "maglev: a change is add:NAME,MAC,IP or remove:NAME, not '%s'\n", spec);
+	return -1;
+}
+
+int maglev_backends_file(const char *path, maglev_stage_config *cfg)
+{
+	FILE *f = fopen(path, "r");
+	char line[256];
+	unsigned lineno = 0;
+
+	if (!f) {
+		fprintf(stderr, "maglev: cannot read %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof line, f)) {
+		lineno++;
+		line[strcspn(line, "\r\n")] = '\0';
+		const char *p = line + strspn(line, " \t");
+		if (!*p || *p == '#')
+			continue;
+		if (cfg->n_backends == MAGLEV_STAGE_MAX_BACKENDS) {
+			fprintf(stderr, "%s:%u: at most %d backends\n", path, lineno,
+				MAGLEV_STAGE_MAX_BACKENDS);
+			goto bad;
+		}
+		if (maglev_backend_parse(p, &cfg->backends[cfg->n_backends]) < 0) {
+			fprintf(stderr, "%s:%u: the line above is not a backend\n", path, lineno);
+			goto bad;
+		}
+		cfg->n_backends++;
+	}
+	fclose(f);
+	return 0;
+bad:
+	fclose(f);
+	return -1;
+}
+
+const char maglev_stage_usage[] =
+	"  --backend NAME,MAC,IP      a Maglev backend (repeatable; default be1..be4)\n"
+	"  --backends-file PATH       backends, one NAME,MAC,IP a line ('#' comments)\n"
+	"  --table-size PRIME         lookup-table entries (65537)\n"
+	"  --flows N                  connection-table entries (65536)\n"
+	"  --forward rewrite|dsr      rewrite MAC and IP (default), or L2 direct\n"
+	"                             server return: MAC only, from port 0's MAC\n";
+
+int maglev_stage_option(maglev_stage_config *cfg, int argc, char **argv)
+{
+	const char *v = argc > 1 ? argv[1] : NULL;
+	char *end;
+
+	if (!strcmp(argv[0], "--backend")) {
+		if (!v) {
+			fprintf(stderr, "maglev: --backend wants NAME,MAC,IP\n");
+			return -1;
+		}
+		if (cfg->n_backends == MAGLEV_STAGE_MAX_BACKENDS) {
+			fprintf(stderr, "maglev: at most %d backends\n", MAGLEV_STAGE_MAX_BACKENDS);
+			return -1;
+		}
+		if (maglev_backend_parse(v, &cfg->backends[cfg->n_backends]) < 0)
+			return -1;
+		cfg->n_backends++;
+		return 2;
+	}
+	if (!strcmp(argv[0], "--backends-file")) {
+		if (!v) {
+			fprintf(stderr, "maglev: --backends-file wants a file\n");
+			return -1;
+		}
+		return maglev_backends_file(v, cfg) < 0 ? -1 : 2;
+	}
+	if (!strcmp(argv[0], "--table-size")) {
+		unsigned long n = v ? strtoul(v, &end, 10) : 0;
+		if (!v || *end || n < 3 || n > MAGLEV_MAX_SIZE) {
+			fprintf(stderr, "maglev: --table-size wants a prime in [3, %u]\n",
+				MAGLEV_MAX_SIZE);
+			return -1;
+		}
+		cfg->table_size = (uint32_t)n;
+		return 2;
+	}
+	if (!strcmp(argv[0], "--flows")) {
+		unsigned long n = v ? strtoul(v, &end, 10) : 0;
+		if (!v || *end || n < MAGLEV_FLOW_WAYS || n > MAGLEV_FLOW_MAX_CAPACITY) {
+			fprintf(stderr, "maglev: --flows wants an integer in [%u, %u]\n",
+				MAGLEV_FLOW_WAYS, MAGLEV_FLOW_MAX_CAPACITY);
+			return -1;
+		}
+		cfg->flow_capacity = (uint32_t)n;
+		return 2;
+	}
+	if (!strcmp(argv[0], "--forward")) {
+		if (v && !strcmp(v, "rewrite"))
+			cfg->forward = MAGLEV_FORWARD_REWRITE;
+		else if (v && !strcmp(v, "dsr"))
+			cfg->forward = MAGLEV_FORWARD_DSR;
+		else {
+			fprintf(stderr, "maglev: --forward wants rewrite or dsr\n");
+			return -1;
+		}
+		return 2;
+	}
+	return 0;
 }
 
 int maglev_backend_parse(const char *spec, struct maglev_backend *out)
@@ -236,4 +548,26 @@ void maglev_stage_default_backends(maglev_stage_config *cfg)
 		memcpy(b->mac, (uint8_t[6]){ 0x02, 0, 0, 0, 0x10, (uint8_t)(i + 1) }, 6);
 		b->ip = rte_cpu_to_be_32(0x0a0a0000u | (i + 1));   /* 10.10.0.N */
 	}
+}
+
+int maglev_stage_ready(maglev_stage_config *cfg)
+{
+	static const uint8_t zero[6];
+
+	if (cfg->n_backends == 0)
+		maglev_stage_default_backends(cfg);
+	if (cfg->forward != MAGLEV_FORWARD_DSR || memcmp(cfg->mac, zero, 6))
+		return 0;
+	uint16_t port;
+	struct rte_ether_addr a;
+	RTE_ETH_FOREACH_DEV(port) {
+		if (rte_eth_macaddr_get(port, &a) == 0 && memcmp(a.addr_bytes, zero, 6)) {
+			memcpy(cfg->mac, a.addr_bytes, 6);
+			return 0;
+		}
+		break;
+	}
+	fprintf(stderr, "maglev: --forward dsr needs a port with a MAC address "
+		"(e.g. --vdev=net_af_packet0,iface=IFACE)\n");
+	return -1;
 }

@@ -149,7 +149,7 @@ static uint64_t measure_recovery(pd_worker *w, uint16_t port,
 		if (!rec.b)
 			break;
 		rec.t0 = rte_rdtsc();
-		pd_inject_in_domain(w->stage[0], (void **)&rec.b, kind);
+		pd_inject_in_domain(w->stage[0].r, (void **)&rec.b, kind);
 		/* Reached only when the fault could not be raised. */
 		drain(port, rec.b);
 		break;

@@ -93,8 +93,7 @@ int main(int argc, char **argv)
 			stages[i] = (pd_stage_desc){ .name = names[i],
 						     .domain = &nullfilter_null_domain };
 		}
-		custom = (pd_pipeline_desc){ .name = nullfilter_chain_pipeline.name,
-					     .n_stages = nf.n_stages, .stages = stages };
+		pd_pipeline_chain(&custom, nullfilter_chain_pipeline.name, stages, nf.n_stages);
 		pipeline = &custom;
 	}
 

@@ -41,7 +41,7 @@ int nullfilter_null_init(void *arg)
 {
 	(void)arg;
 	nullfilter_counters *c = pd_alloc(sizeof *c, &counters_kind);
-	pd_rref r;
+	nullfilter_filter_rref r;
 
 	if (!c)
 		return -PD_ENOMEM;

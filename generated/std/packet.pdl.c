@@ -3,3 +3,9 @@
  * Do not edit: change the .pdl and run pdlc again.
  */
 #include "packet.pdl.h"
+
+const pd_iface std_stage_iface = {
+	.name = "std.stage",
+	.base = NULL,
+	.n_methods = 1,
+};

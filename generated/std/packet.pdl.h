@@ -24,6 +24,10 @@
 extern "C" {
 #endif
 
+/* a handle to a stage (runtime/pd_rref.h) */
+typedef struct std_stage_rref {
+	pd_rref r;
+} std_stage_rref;
 /* opaque batch: defined by the runtime */
 typedef struct pd_batch pd_batch;
 
@@ -36,42 +40,71 @@ enum {
 	STD_STAGE_PROCESS = 0,
 };
 
-/* proxies: call an exported stage through an rref */
-PD_PROXY int std_stage_process(pd_rref rref, pd_batch **b, pd_batch **result)
+/* What a stage handle must name: an object exported as stage or an interface
+ * extending it (the proxies check; runtime/pd_rref.h). */
+extern const pd_iface std_stage_iface;
+
+/* A handle that arrived untyped (pd_domain_export_rref, a message):
+ * 0 and *out when it names a stage, else -PD_EIFACE or why it does not
+ * resolve, and *out the null handle. */
+static inline int std_stage_from_rref(pd_rref r, std_stage_rref *out)
 {
-	pd_call call;
-	int rc = pd_call_enter(&call, rref, STD_STAGE_PROCESS);
-	if (rc < 0)
-		return rc;
-	const std_stage_ops *ops = call.ops;
-	rc = pd_call_flow_in(&call, NULL, 0);
-	if (rc < 0) {
-		pd_call_leave(&call);
-		return rc;
-	}
-	pd_batch *b_moved = *b;
-	rc = pd_move_in(&call, b_moved);
-	if (rc < 0) {
-		pd_call_leave(&call);
-		return rc;
-	}
-	*b = NULL;
-	pd_batch *out = NULL;
-	rc = PD_CALL_VIA(&call, ops->process)(call.self, b_moved, &out);
-	if (rc >= 0)
-		rc = pd_call_flow_out(&call, NULL, 0);
-	if (rc >= 0)
-		rc = pd_move_out(&call, out);
-	pd_call_leave(&call);
-	if (rc >= 0)
-		*result = out;
+	int rc = pd_rref_check_iface(r, &std_stage_iface);
+	out->r = rc == 0 ? r : PD_RREF_NULL;
 	return rc;
 }
 
-static inline int std_stage_export(const std_stage_ops *ops, void *self,
-		pd_acl_fn acl, void *acl_arg, pd_rref *out)
+/* The handle of the k-th object domain d exported, as a stage (d's manager
+ * only: runtime/pd_rref.h, pd_domain_export_rref). */
+static inline int std_stage_of_domain(const pd_domain *d, unsigned k, std_stage_rref *out)
 {
-	return pd_export(ops, self, acl, acl_arg, out);
+	pd_rref r;
+	int rc = pd_domain_export_rref(d, k, &r);
+	if (rc < 0) {
+		out->r = PD_RREF_NULL;
+		return rc;
+	}
+	return std_stage_from_rref(r, out);
+}
+
+/* proxies: call an exported stage through its handle */
+PD_PROXY int std_stage_process(std_stage_rref rref, pd_batch **b, pd_batch **result)
+{
+	if (b == NULL || result == NULL)
+		return -PD_EINVAL;
+	pd_call call;
+	int rc = pd_call_resolve(&call, rref.r, &std_stage_iface, STD_STAGE_PROCESS);
+	if (rc < 0)
+		return rc;
+	const std_stage_ops *ops = (const std_stage_ops *)call.ops;
+	if ((rc = pd_call_flow_in(&call, PD_LABELS_BOTTOM)) < 0)
+		return rc;
+	pd_batch *b_moved = *b;
+	if ((rc = pd_move_in(&call, b_moved)) < 0)
+		return rc;
+	if ((rc = pd_call_switch(&call)) < 0) {
+		pd_move_out(&call, b_moved);
+		return rc;
+	}
+	*b = NULL;
+	pd_batch *out_ = NULL;
+	rc = PD_CALL_VIA(&call, ops->process)(call.self, b_moved, &out_);
+	pd_call_leave(&call);
+	if (rc >= 0)
+		rc = pd_call_flow_out(&call, PD_LABELS_BOTTOM);
+	if (rc >= 0)
+		rc = pd_move_out(&call, out_);
+	if (rc < 0)
+		return rc;
+	*result = out_;
+	return rc;
+}
+
+/* Exports OBJ with these ops from the current domain (runtime/pd_rref.h). */
+static inline int std_stage_export(const std_stage_ops *ops, void *self,
+		pd_acl_fn acl, void *acl_arg, std_stage_rref *out)
+{
+	return pd_export(&std_stage_iface, ops, self, acl, acl_arg, out ? &out->r : NULL);
 }
 
 #ifdef __cplusplus

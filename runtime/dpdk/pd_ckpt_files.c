@@ -162,8 +162,7 @@ void pd_ckpt_files_post(struct pd_worker *w, unsigned stage)
 		__atomic_add_fetch(&skipped, 1, __ATOMIC_RELAXED);
 		return;
 	}
-	pd_domain_checkpoint_image(w->domain[stage], &image, &len);
-	if (!image)
+	if (pd_domain_checkpoint_image(w->domain[stage], &image, &len) < 0 || !image)
 		return;
 	if (len > s->cap) {
 		/* Grows once to the image's size, then reused for every copy. */
@@ -197,8 +196,7 @@ void pd_ckpt_files_stop(struct pd_worker *workers, unsigned n_workers)
 			size_t len;
 			if (!workers[w].ckpt_every[i])
 				continue;
-			pd_domain_checkpoint_image(workers[w].domain[i], &image, &len);
-			if (image)
+			if (pd_domain_checkpoint_image(workers[w].domain[i], &image, &len) == 0 && image)
 				write_image(w, i, image, len);
 		}
 	printf("checkpoint files: %" PRIu64 " written to %s, %" PRIu64 " skipped while the "
@@ -238,6 +236,29 @@ static void *read_file(const char *path, size_t *len)
 	return buf;
 }
 
+/*
+ * A fresh domain started from an image: the image becomes its last
+ * checkpoint and a recovery loads it, validated as any restore is, so a
+ * fault before its next checkpoint comes back to this state too.  -PD_EINVAL
+ * when the domain does not restore from checkpoints, -PD_ECORRUPT when the
+ * image did not load.
+ */
+static int start_from(pd_domain *d, const void *image, size_t len)
+{
+	pd_domain_stats before, after;
+	int rc = pd_domain_get_stats(d, &before);
+
+	if (rc == 0)
+		rc = pd_domain_set_checkpoint_image(d, image, len);
+	if (rc == 0)
+		rc = pd_domain_recover(d);
+	if (rc == 0)
+		rc = pd_domain_get_stats(d, &after);
+	if (rc == 0 && after.restores == before.restores)
+		rc = after.restore_errors > before.restore_errors ? -PD_ECORRUPT : -PD_EINVAL;
+	return rc;
+}
+
 int pd_ckpt_files_restore(struct pd_worker *w, const char *folder)
 {
 	char path[PATH_MAX];
@@ -257,11 +278,12 @@ int pd_ckpt_files_restore(struct pd_worker *w, const char *folder)
 				strerror(err));
 			return -err;
 		}
-		int rc = pd_domain_load_image(w->domain[i], image, len);
+		int rc = start_from(w->domain[i], image, len);
 		free(image);
 		if (rc < 0) {
 			fprintf(stderr, "pd: --restore-from: %s does not load into stage %s: %s\n",
-				path, pd_stats_stage_name(i), pd_strerror(rc));
+				path, pd_stats_stage_name(i), rc == -PD_EINVAL
+				? "its domain is not `on_fault restore`" : pd_strerror(rc));
 			return rc;
 		}
 		printf("pd: worker %u: stage %s starts from %s (%zu bytes)\n", w->id,

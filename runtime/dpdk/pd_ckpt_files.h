@@ -11,10 +11,11 @@
  * skipped); at the end of the run the last image of every stage is written
  * (pd_ckpt_files_stop), so the files then hold the last checkpoints.
  *
- * Reading: pd_ckpt_files_restore loads those files into a worker's
- * freshly created stages through pd_domain_load_image, which validates
- * each image as any restore does (magic, version, schema fingerprint,
- * checksum, every byte).
+ * Reading: pd_ckpt_files_restore makes those files the last checkpoints
+ * of a worker's freshly created stages and recovers them
+ * (pd_domain_set_checkpoint_image, pd_domain_recover), which loads each
+ * image validated as any restore is (magic, version, schema fingerprint,
+ * checksum, every byte); the stages must be `on_fault restore`.
  */
 #ifndef PD_CKPT_FILES_H
 #define PD_CKPT_FILES_H

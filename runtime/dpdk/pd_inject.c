@@ -5,6 +5,7 @@
  * genuine bugs.
  */
 #include "pd_inject.h"
+#include "pd_std_stage.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -93,19 +94,18 @@ bad:
 int pd_inject_in_domain(pd_rref stage, void **obj, pd_inject_kind kind)
 {
 	pd_call call;
-	int rc = pd_call_enter(&call, stage, 0);
+	int rc = pd_call_resolve(&call, stage, &std_stage_iface, STD_STAGE_PROCESS);
 
 	if (rc < 0)
 		return rc;
-	if (call.framed) {
-		/* No frame of the caller's to land in: faulting now would unwind
-		 * to a frame nobody armed.  Back out. */
-		pd_call_leave(&call);
+	/* No frame of the caller's to land in: faulting would unwind to a
+	 * frame nobody armed for this. */
+	if (pd__self.top == NULL || pd__self.top->owner != call.caller)
 		return -PD_EINVAL;
-	}
-	rc = pd_move_in(&call, *obj);
-	if (rc < 0) {
-		pd_call_leave(&call);
+	if ((rc = pd_move_in(&call, *obj)) < 0)
+		return rc;
+	if ((rc = pd_call_switch(&call)) < 0) {
+		pd_move_out(&call, *obj);
 		return rc;
 	}
 	*obj = NULL;

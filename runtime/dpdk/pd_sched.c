@@ -33,17 +33,62 @@ void pd_sched_set_batch_hook(pd_batch_hook *fn, void *arg)
 }
 
 /* The stage object a domain exported first (pd_wiring.h's contract). */
-static int first_export(pd_domain *d, pd_rref *r, const std_stage_ops **ops,
+static int first_export(pd_domain *d, std_stage_rref *r, const std_stage_ops **ops,
 			void **self)
 {
 	const void *o;
-	int rc = pd_domain_export_rref(d, 0, r);
+	pd_rref any;
+	int rc = pd_domain_export_rref(d, 0, &any);
 
 	if (rc == 0)
-		rc = pd__rref_target(*r, &o, self);
+		rc = std_stage_from_rref(any, r);
+	if (rc == 0)
+		rc = pd__rref_target(r->r, &o, self);
 	if (rc == 0)
 		*ops = o;
 	return rc;
+}
+
+/* chain_next[i] is stage index i; chain_next[PD_MAX_STAGES] is tx. */
+_Static_assert(PD_MAX_STAGES == 32, "chain_next lists every stage index");
+static const uint16_t chain_next[PD_MAX_STAGES + 1] = {
+	0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20,
+	21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, PD_STAGE_TX,
+};
+
+void pd_pipeline_chain(pd_pipeline_desc *p, const char *name, pd_stage_desc *stages, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		stages[i].n_next = 1;
+		stages[i].next = &chain_next[i + 1 < n ? i + 1 : PD_MAX_STAGES];
+	}
+	*p = (pd_pipeline_desc){ .name = name, .n_stages = n, .stages = stages,
+				 .n_first = 1, .first = &chain_next[0] };
+}
+
+int pd_pipeline_check_chain(const pd_pipeline_desc *p)
+{
+	if (p->n_stages == 0) {
+		fprintf(stderr, "pd: pipeline %s has no stages\n", p->name);
+		return -PD_EINVAL;
+	}
+	if (p->n_first != 1 || p->first[0] != 0) {
+		fprintf(stderr, "pd: pipeline %s: rx feeds %u stages; this scheduler runs a "
+			"chain rx -> s1 -> ... -> tx\n", p->name, p->n_first);
+		return -PD_EINVAL;
+	}
+	for (unsigned i = 0; i < p->n_stages; i++) {
+		const pd_stage_desc *s = &p->stages[i];
+		unsigned want = i + 1 < p->n_stages ? i + 1 : PD_STAGE_TX;
+		if (s->n_next != 1 || s->next[0] != want) {
+			fprintf(stderr, "pd: pipeline %s: stage %s feeds %u successors, not just %s; "
+				"this scheduler runs chains only (it would not run the graph pdlc "
+				"checked)\n", p->name, s->name, s->n_next,
+				want == PD_STAGE_TX ? "tx" : p->stages[want].name);
+			return -PD_EINVAL;
+		}
+	}
+	return 0;
 }
 
 int pd_worker_init(pd_worker *w, unsigned id, const pd_pipeline_desc *p,
@@ -58,15 +103,19 @@ int pd_worker_init(pd_worker *w, unsigned id, const pd_pipeline_desc *p,
 			p->name, p->n_stages, PD_MAX_STAGES);
 		return -PD_EINVAL;
 	}
+	if (pd_pipeline_check_chain(p) < 0)
+		return -PD_EINVAL;
 	for (unsigned i = 0; i < p->n_stages; i++) {
 		const pd_stage_desc *sd = &p->stages[i];
 		int rc = pd_domain_create(sd->domain, &w->domain[i]);
-		if (rc == 0) {
+		bool created = rc == 0;
+		for (unsigned k = 0; rc == 0 && k < sd->n_sinks; k++)
+			rc = pd_sink_allow(sd->sinks[k], w->domain[i]);
+		if (rc == 0)
 			rc = first_export(w->domain[i], &w->stage[i], &w->ops[i],
 					  &w->self[i]);
-			if (rc < 0)     /* its init exported nothing */
-				pd_domain_destroy(w->domain[i]);
-		}
+		if (rc < 0 && created)
+			pd_domain_destroy(w->domain[i]);   /* e.g. its init exported nothing */
 		if (rc < 0) {
 			fprintf(stderr, "pd: cannot create stage %s (domain %s): %s\n",
 				sd->name, sd->domain->name, pd_strerror(rc));
@@ -139,8 +188,8 @@ static void count_fault(pd_worker *w, pd_domain *faulted)
 		s->recoveries++;
 	if (w->ckpt_every[i]) {
 		pd_domain_stats ds;
-		pd_domain_get_stats(w->domain[i], &ds);
-		s->restores = ds.restores;   /* the domain is this worker's alone */
+		if (pd_domain_get_stats(w->domain[i], &ds) == 0)
+			s->restores = ds.restores;   /* the domain is this worker's alone */
 	}
 	pd_fault_log(w, i, w->inflight, s->restores > restores);
 	w->batch = NULL;    /* the proxy cleared it already; say so anyway */
@@ -185,7 +234,7 @@ static void run_stages(pd_worker *w, bool timed)
 				in->left = in->every;
 				/* Lands in pd_worker_loop's frame; back here only
 				 * when the stage could not be entered at all. */
-				(void)pd_inject_in_domain(w->stage[i], (void **)&w->batch,
+				(void)pd_inject_in_domain(w->stage[i].r, (void **)&w->batch,
 							  in->kind);
 			}
 			rc = std_stage_process(w->stage[i], &w->batch, &w->batch);
@@ -257,6 +306,7 @@ static inline void poll_stream(pd_worker *w, pd_stream *st)
 	b->queue = st->rx_queue;
 	w->port_stats->rx += n;
 	w->last_rx_tsc = t0;
+	pd_label_reset_outside();   /* a batch arrives unlabelled: the unit of work starts */
 
 	run_stages(w, (w->polls++ % TIMING_SAMPLE) == 0);
 

@@ -12,6 +12,16 @@
  * init by the time control lands back in the loop, which counts the fault
  * and goes on with the next batch.
  *
+ * The graph.  pdlc checked information flow over the declared edges, so the
+ * scheduler runs exactly those: a chain rx -> s1 -> ... -> tx, each stage's
+ * output the next one's input, and nothing else - a pipeline whose edges
+ * fan out or in is refused at start, never run as some other graph.  Each
+ * stage instance may write the sinks its `S -> SINK` edges name, and only
+ * those (pd_sink_allow).  The unit of work is one batch through the chain:
+ * the worker's label starts at bottom for every batch and carries what each
+ * stage returns into the next, so one labelled batch does not raise the
+ * label of every later one.
+ *
  * Checkpoints.  A stage whose domain spec has checkpoint_every = N > 0 and a
  * save_state is checkpointed (pd_domain_checkpoint) after every N batches it
  * was called with, at the batch boundary - after the chain ran and the
@@ -36,13 +46,13 @@
 #include "pd_stats.h"
 #include "pd_wiring.h"
 
+/* The std stage ops table and handle (pd_std_stage.h): pdlc's, included
+ * here so that hooks can call stages through their typed handles. */
+#include "pd_std_stage.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* The std stage ops table (pd_std_stage.h); only pd_sched.c calls it, so
- * users of this header need not see the std proxies. */
-struct std_stage_ops;
 
 /*
  * One RX queue this worker polls and the TX queue its output goes to.  A
@@ -64,7 +74,7 @@ typedef struct pd_worker {
 
 	/* The stages: isolated calls use stage[], direct calls ops[]/self[]. */
 	pd_domain *domain[PD_MAX_STAGES];
-	pd_rref stage[PD_MAX_STAGES];
+	std_stage_rref stage[PD_MAX_STAGES];
 	const struct std_stage_ops *ops[PD_MAX_STAGES];
 	void *self[PD_MAX_STAGES];
 	pd_inject inject[PD_MAX_STAGES];   /* every == 0: no injection */
@@ -105,9 +115,23 @@ typedef void pd_batch_hook(pd_worker *w, bool final, void *arg);
 void pd_sched_set_batch_hook(pd_batch_hook *fn, void *arg);
 
 /*
- * Creates the worker's stage domains from the pipeline description and looks
- * up each stage's exported std stage object.  Must run outside any domain.
- * Returns 0, or a negative libpd code after printing which stage failed.
+ * Makes p the chain rx -> stages[0] -> ... -> stages[n-1] -> tx, for a program
+ * that picks its stages at run time (fills in each stage's successor; the
+ * stages' names, specs and sinks are the caller's).  n <= PD_MAX_STAGES.
+ */
+void pd_pipeline_chain(pd_pipeline_desc *p, const char *name, pd_stage_desc *stages, unsigned n);
+
+/*
+ * Is p a chain this scheduler runs exactly (rx -> s1 -> ... -> tx, the stages
+ * in that order)?  0, or -PD_EINVAL after printing which edge is not.
+ */
+int pd_pipeline_check_chain(const pd_pipeline_desc *p);
+
+/*
+ * Creates the worker's stage domains from the pipeline description, lets each
+ * write the sinks of its edges, and looks up each stage's exported std stage
+ * object.  Must run outside any domain.  Returns 0, or a negative libpd code
+ * after printing which stage failed (or why the graph is not one it runs).
  */
 int pd_worker_init(pd_worker *w, unsigned id, const pd_pipeline_desc *p,
 		   unsigned burst);

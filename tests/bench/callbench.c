@@ -12,11 +12,13 @@
  *	                                                     batch moved in and back out
  *	stage_armed_unchecked_cycles=Y label_check_cycles=Z  the armed stage call through a copy of
  *	                                                     its proxy without pd_call_flow_in/out:
- *	                                                     what the label checks cost a domain
- *	                                                     without a lattice
+ *	                                                     what the label checks cost when no
+ *	                                                     label is held
  *	labeled_proxy_cycles=Y label_overhead_cycles=Z        the same null call into a domain
- *	                                                     with a lattice (powerset {a, b}, clearance
- *	                                                     top) minus the call into one without
+ *	                                                     whose state holds {a} (powerset {a, b})
+ *	                                                     from a caller holding {a} - labels on
+ *	                                                     both sides, in steady state - minus
+ *	                                                     the call where neither holds any
  *	armed_labeled_proxy_cycles=Y armed_label_overhead_cycles=Z
  *	                                                     the same under an armed frame (as the
  *	                                                     scheduler calls), minus armed_proxy_cycles
@@ -61,21 +63,23 @@ static int null_stage(void *self, pd_batch *b, pd_batch **result)
 
 static const nf_null_ops null_ops = { .ping = null_ping };
 static const nf_stage_ops stage_ops = { .process = null_stage };
-static pd_rref null_rref, stage_rref;
+static nf_null_rref null_rref;
+static nf_stage_rref stage_rref;
 static int null_state;
 
 static int null_init(void *arg)
 {
 	(void)arg;
-	int rc = pd_export(&null_ops, &null_state, NULL, NULL, &null_rref);
+	int rc = nf_null_export(&null_ops, &null_state, NULL, NULL, &null_rref);
 	if (rc == 0)
-		rc = pd_export(&stage_ops, &null_state, NULL, NULL, &stage_rref);
+		rc = nf_stage_export(&stage_ops, &null_state, NULL, NULL, &stage_rref);
 	return rc;
 }
 
 /* --- the same null filter in a domain that carries labels --- */
 
 static const char *const lvl_names[] = { "a", "b" };
+static pd_lattice_slot lvl_slot;
 static const pd_lattice lvl_lattice = {
 	.name = "callbench.lvl",
 	.kind = PD_LATTICE_POWERSET,
@@ -84,13 +88,31 @@ static const pd_lattice lvl_lattice = {
 	.names = lvl_names,
 	.bottom = 0,
 	.top = 0x3,
+	.width = 2,
+	.fingerprint = 0x6c766c,
+	.slot = &lvl_slot,
 };
-static pd_rref labeled_rref;
+/* The domain's state holds {a}: it and everything it returns are labelled. */
+static const pd_label_ref lvl_a = { &lvl_lattice, 0x1 };
+static nf_null_rref labeled_rref;
 
 static int labeled_init(void *arg)
 {
 	(void)arg;
-	return pd_export(&null_ops, &null_state, NULL, NULL, &labeled_rref);
+	return nf_null_export(&null_ops, &null_state, NULL, NULL, &labeled_rref);
+}
+
+/* The label the thread holds before a block: none for the unlabelled
+ * variants, {a} - what the labelled domain's results give it - for the
+ * labelled ones, so that every timed call is a steady-state one. */
+static void unlabelled(void)
+{
+	pd_label_reset_outside();
+}
+
+static void labelled(void)
+{
+	pd_label_set_outside(pd_labels_of(&lvl_lattice, 0x1));
 }
 
 /* --- the measured calls --- */
@@ -103,57 +125,64 @@ static volatile uint32_t sink;
 
 __attribute__((noinline)) static void direct_call(uint32_t x)
 {
-	uint32_t r;
+	uint32_t r = 0;
 	direct_null->ping(direct_self, x, &r);
 	sink = r;
 }
 
 __attribute__((noinline)) static void proxy_call(uint32_t x)
 {
-	uint32_t r;
-	pd_rref ref = { v_null.v };
+	uint32_t r = 0;
+	nf_null_rref ref;
+	ref.r.v = v_null.v;
 	nf_null_ping(ref, x, &r);
 	sink = r;
 }
 
 __attribute__((noinline)) static void labeled_call(uint32_t x)
 {
-	uint32_t r;
-	pd_rref ref = { v_labeled.v };
+	uint32_t r = 0;
+	nf_null_rref ref;
+	ref.r.v = v_labeled.v;
 	nf_null_ping(ref, x, &r);
 	sink = r;
 }
 
 /* nf_stage_process as pdlc emits it, minus pd_call_flow_in/out. */
 static inline __attribute__((always_inline))
-int stage_unchecked(pd_rref rref, pd_batch **b, pd_batch **result)
+int stage_unchecked(nf_stage_rref rref, pd_batch **b, pd_batch **result)
 {
+	if (b == NULL || result == NULL)
+		return -PD_EINVAL;
 	pd_call call;
-	int rc = pd_call_enter(&call, rref, NF_STAGE_PROCESS);
+	int rc = pd_call_resolve(&call, rref.r, &nf_stage_iface, NF_STAGE_PROCESS);
 	if (rc < 0)
 		return rc;
-	const nf_stage_ops *ops = call.ops;
+	const nf_stage_ops *ops = (const nf_stage_ops *)call.ops;
 	pd_batch *b_moved = *b;
-	rc = pd_move_in(&call, b_moved);
-	if (rc < 0) {
-		pd_call_leave(&call);
+	if ((rc = pd_move_in(&call, b_moved)) < 0)
+		return rc;
+	if ((rc = pd_call_switch(&call)) < 0) {
+		pd_move_out(&call, b_moved);
 		return rc;
 	}
 	*b = NULL;
-	pd_batch *out = NULL;
-	rc = PD_CALL_VIA(&call, ops->process)(call.self, b_moved, &out);
-	if (rc >= 0)
-		rc = pd_move_out(&call, out);
+	pd_batch *out_ = NULL;
+	rc = PD_CALL_VIA(&call, ops->process)(call.self, b_moved, &out_);
 	pd_call_leave(&call);
 	if (rc >= 0)
-		*result = out;
+		rc = pd_move_out(&call, out_);
+	if (rc < 0)
+		return rc;
+	*result = out_;
 	return rc;
 }
 
 __attribute__((noinline)) static pd_batch *unchecked_stage_call(pd_batch *b)
 {
 	pd_batch *out = NULL;
-	pd_rref ref = { v_stage.v };
+	nf_stage_rref ref;
+	ref.r.v = v_stage.v;
 	stage_unchecked(ref, &b, &out);
 	return out;
 }
@@ -168,7 +197,8 @@ __attribute__((noinline)) static pd_batch *direct_stage_call(pd_batch *b)
 __attribute__((noinline)) static pd_batch *proxy_stage_call(pd_batch *b)
 {
 	pd_batch *out = NULL;
-	pd_rref ref = { v_stage.v };
+	nf_stage_rref ref;
+	ref.r.v = v_stage.v;
 	nf_stage_process(ref, &b, &out);
 	return out;
 }
@@ -311,7 +341,8 @@ static double recovery(uint32_t how)
 	static uint64_t t[RECOVERY_SAMPLES];
 	for (size_t i = 0; i < RECOVERY_SAMPLES; i++) {
 		uint32_t r;
-		pd_rref ref = { v_null.v };
+		nf_null_rref ref;
+		ref.r.v = v_null.v;
 		uint64_t t0 = tsc();
 		int rc = nf_null_ping(ref, how, &r);
 		t[i] = tsc() - t0;
@@ -348,6 +379,7 @@ int main(int argc, char **argv)
 	static const pd_domain_spec labeled_spec = {
 		.name = "null-filter-labeled", .init = labeled_init,
 		.policy = PD_RECOVER_RESET, .lattice = &lvl_lattice, .clearance = 0x3,
+		.initial = &lvl_a, .n_initial = 1,
 	};
 	pd_domain *ld;
 	rc = pd_domain_create(&labeled_spec, &ld);
@@ -355,9 +387,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "callbench: %s\n", pd_strerror(rc));
 		return 1;
 	}
-	v_null.v = null_rref.v;
-	v_stage.v = stage_rref.v;
-	v_labeled.v = labeled_rref.v;
+	v_null.v = null_rref.r.v;
+	v_stage.v = stage_rref.r.v;
+	v_labeled.v = labeled_rref.r.v;
 	pd_batch *b = pd_alloc(sizeof(*b), NULL);
 
 	static uint64_t dir[SAMPLES], prx[SAMPLES], arm[SAMPLES];
@@ -369,14 +401,18 @@ int main(int argc, char **argv)
 		time_armed();
 	}
 	for (size_t i = 0; i < SAMPLES; i++) {
+		unlabelled();
 		dir[i] = time_direct();
 		prx[i] = time_proxy();
 		arm[i] = time_armed();
 		sdir[i] = time_stage_direct(&b);
 		sprx[i] = time_stage_proxy(&b);
 		sarm[i] = time_stage_armed(&b);
+		labelled();
 		lab[i] = time_labeled();
+		unlabelled();
 		uchk[i] = time_stage_unchecked(&b);
+		labelled();
 		alab[i] = time_armed_labeled();
 	}
 	if (b == NULL || pd_owner(b, NULL) != NULL) {

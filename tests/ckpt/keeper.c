@@ -53,7 +53,7 @@ static int keeper_init(void)
 	if (s == NULL)
 		return -PD_ENOMEM;
 	s->root = pd_alloc(sizeof(*s->root), &graph_trie_node_kind);
-	pd_rref r;
+	graph_keeper_rref r;
 	return graph_keeper_export(&keeper_ops, s, NULL, NULL, &r);
 }
 

@@ -119,10 +119,10 @@ static void test_k_aliases_restore_as_one_object_with_k_references(void)
 	void *img;
 	size_t len;
 	CU_ASSERT_EQUAL_FATAL(fw_ruleset_save_image(&rs, &img, &len), 0);
-	/* header; root: 2 presence bytes, count, one NEW (5 bytes, then 32 bytes
-	 * of fixed fields and "rule-42" with its length), 4 back-references;
-	 * then `all` (count 0) and generation. */
-	CU_ASSERT_EQUAL(len, 32 + 2 + 4 + (5 + 32 + 4 + 7) + 4 * 5 + 4 + 8);
+	/* header; no labels (a count of 0); root: 2 presence bytes, count, one
+	 * NEW (5 bytes, then 32 bytes of fixed fields and "rule-42" with its
+	 * length), 4 back-references; then `all` (count 0) and generation. */
+	CU_ASSERT_EQUAL(len, 32 + 4 + 2 + 4 + (5 + 32 + 4 + 7) + 4 * 5 + 4 + 8);
 	fw_ruleset back;
 	CU_ASSERT_EQUAL_FATAL(fw_ruleset_load_image(img, len, NULL, &back, NULL), 0);
 	CU_ASSERT_EQUAL_FATAL(back.root->rules.len, 5);
@@ -239,7 +239,7 @@ static void test_empty_shared_root_round_trips(void)
 	void *img;
 	size_t len;
 	CU_ASSERT_EQUAL_FATAL(fw_ringset_save_image(&s, &img, &len), 0);
-	CU_ASSERT_EQUAL(len, 33);
+	CU_ASSERT_EQUAL(len, 32 + 4 + 1);   /* header, no labels, a NULL tag */
 	CU_ASSERT_EQUAL(fw_ringset_load_image(img, len, NULL, &back, NULL), 0);
 	CU_ASSERT_PTR_NULL(back.head);
 	pd_free(img);
@@ -333,9 +333,10 @@ static void test_every_resealed_byte_flip_is_refused_or_loads_cleanly(void)
 	}
 	CU_ASSERT(refused > 0);
 	CU_ASSERT(loaded > 0);
-	/* The first payload byte is the root's `zero` presence: 0x01 -> 0xfe. */
+	/* The first byte after the (empty) label section is the root's `zero`
+	 * presence: 0x01 -> 0xfe. */
 	uint8_t *c = copy_of(img, len);
-	c[PD_CKPT_HEADER_SIZE] ^= 0xff;
+	c[PD_CKPT_HEADER_SIZE + 4] ^= 0xff;
 	reseal(c, len);
 	pd_ckpt_reader r;
 	CU_ASSERT_EQUAL(load_ruleset_expecting_no_leak(c, len, NULL, &r), -PD_ECORRUPT);
@@ -635,8 +636,8 @@ static void test_scalars_round_trip_little_endian(void)
 	void *img;
 	size_t len;
 	CU_ASSERT_EQUAL_FATAL(pd_ckpt_finish(&w, 5, &img, &len), 0);
-	const uint8_t *p = (const uint8_t *)img + PD_CKPT_HEADER_SIZE;
-	CU_ASSERT_EQUAL(len, PD_CKPT_HEADER_SIZE + 22);
+	const uint8_t *p = (const uint8_t *)img + PD_CKPT_HEADER_SIZE + 4;  /* after "no labels" */
+	CU_ASSERT_EQUAL(len, PD_CKPT_HEADER_SIZE + 4 + 22);
 	CU_ASSERT_EQUAL(p[0], 0x02);
 	CU_ASSERT_EQUAL(p[1], 0x01);
 	CU_ASSERT_EQUAL(p[2], 0xfe);

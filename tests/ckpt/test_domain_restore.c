@@ -12,7 +12,7 @@
 
 /* ---- tests ---- */
 
-static uint64_t count(pd_rref r)
+static uint64_t count(graph_keeper_rref r)
 {
 	uint64_t n = 999;
 	CU_ASSERT_EQUAL(graph_keeper_rule_count(r, &n), 0);
@@ -23,9 +23,9 @@ static void test_restore_brings_back_last_checkpoint_after_a_fault(void)
 {
 	size_t live = pd_heap_live_objects();
 	pd_domain *d;
-	pd_rref r;
+	graph_keeper_rref r;
 	CU_ASSERT_EQUAL_FATAL(pd_domain_create(&graph_store_domain, &d), 0);
-	CU_ASSERT_EQUAL_FATAL(pd_domain_export_rref(d, 0, &r), 0);
+	CU_ASSERT_EQUAL_FATAL(graph_keeper_of_domain(d, 0, &r), 0);
 	for (uint32_t i = 0; i < 3; i++)
 		CU_ASSERT_EQUAL(graph_keeper_add_rule(r, i), 0);
 	CU_ASSERT_EQUAL(pd_domain_checkpoint(d), 0);
@@ -55,9 +55,9 @@ static void test_restore_brings_back_last_checkpoint_after_a_fault(void)
 static void test_reset_comes_back_empty(void)
 {
 	pd_domain *d;
-	pd_rref r;
+	graph_keeper_rref r;
 	CU_ASSERT_EQUAL_FATAL(pd_domain_create(&graph_forgetful_domain, &d), 0);
-	CU_ASSERT_EQUAL_FATAL(pd_domain_export_rref(d, 0, &r), 0);
+	CU_ASSERT_EQUAL_FATAL(graph_keeper_of_domain(d, 0, &r), 0);
 	CU_ASSERT_EQUAL(graph_keeper_add_rule(r, 1), 0);
 	CU_ASSERT_EQUAL(pd_domain_checkpoint(d), -PD_EINVAL);   /* it declares none */
 	CU_ASSERT_EQUAL(graph_keeper_crash(r), -PD_EFAULT);
@@ -68,9 +68,9 @@ static void test_reset_comes_back_empty(void)
 static void test_recovery_before_any_checkpoint_resets(void)
 {
 	pd_domain *d;
-	pd_rref r;
+	graph_keeper_rref r;
 	CU_ASSERT_EQUAL_FATAL(pd_domain_create(&graph_store_domain, &d), 0);
-	CU_ASSERT_EQUAL_FATAL(pd_domain_export_rref(d, 0, &r), 0);
+	CU_ASSERT_EQUAL_FATAL(graph_keeper_of_domain(d, 0, &r), 0);
 	CU_ASSERT_EQUAL(graph_keeper_add_rule(r, 1), 0);
 	CU_ASSERT_EQUAL(graph_keeper_crash(r), -PD_EFAULT);
 	CU_ASSERT_EQUAL(count(r), 0);
@@ -84,9 +84,9 @@ static void test_many_fault_restore_cycles_leak_nothing(void)
 {
 	size_t live = pd_heap_live_objects();
 	pd_domain *d;
-	pd_rref r;
+	graph_keeper_rref r;
 	CU_ASSERT_EQUAL_FATAL(pd_domain_create(&graph_store_domain, &d), 0);
-	CU_ASSERT_EQUAL_FATAL(pd_domain_export_rref(d, 0, &r), 0);
+	CU_ASSERT_EQUAL_FATAL(graph_keeper_of_domain(d, 0, &r), 0);
 	for (uint32_t i = 0; i < 50; i++)
 		graph_keeper_add_rule(r, i);
 	CU_ASSERT_EQUAL(pd_domain_checkpoint(d), 0);

@@ -15,6 +15,8 @@
 #include "pd_batch.h"
 #include "pd_core.h"
 #include "pd_eal.h"
+#include "pd_inject.h"
+#include "flow_table.h"
 #include "pd_std_stage.h"
 #include "stage_maglev.h"
 
@@ -23,7 +25,7 @@
 static struct rte_mempool *pool;
 static maglev_stage_config cfg;
 static pd_domain *dom;
-static pd_rref lb;
+static maglev_balancer_rref lb;
 
 /* A UDP frame of flow f: 10.1.0.f:(2000+f) -> 192.168.100.1:53. */
 static struct rte_mbuf *frame(unsigned f)
@@ -58,7 +60,7 @@ static void send_flows(unsigned first, unsigned n, uint8_t *out)
 		for (unsigned i = 0; i < k; i++)
 			b->pkts[i] = frame(first + done + i);
 		b->n = (uint16_t)k;
-		CU_ASSERT_EQUAL_FATAL(std_stage_process(lb, &b, &b), 0);
+		CU_ASSERT_EQUAL_FATAL(std_stage_process(maglev_balancer_as_std_stage(lb), &b, &b), 0);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(b);
 		CU_ASSERT_EQUAL_FATAL(b->n, k);
 		for (unsigned i = 0; i < k; i++)
@@ -133,7 +135,7 @@ static void test_removing_unknown_backend_is_refused(void)
 static void test_backend_for_names_the_backend_packets_go_to(void)
 {
 	uint8_t out[1];
-	uint32_t id;
+	uint32_t id = 99;
 
 	send_flows(7, 1, out);
 	maglev_flow_key k = { .src_ip = 0x0a010007u, .dst_ip = 0xc0a86401u,
@@ -155,9 +157,118 @@ static void test_malformed_frames_are_dropped(void)
 	b->pkts[2] = frame(3);
 	rte_pktmbuf_trim(b->pkts[2], 30);                        /* UDP header cut */
 	b->n = 3;
-	CU_ASSERT_EQUAL_FATAL(std_stage_process(lb, &b, &b), 0);
+	CU_ASSERT_EQUAL_FATAL(std_stage_process(maglev_balancer_as_std_stage(lb), &b, &b), 0);
 	CU_ASSERT_EQUAL(b->n, 1);
 	pd_free(b);
+	CU_ASSERT_EQUAL(rte_mempool_in_use_count(pool), 0);
+}
+
+
+/* Faults the stage as a bug in it would: its domain is recovered on return. */
+static void fault_the_stage(void)
+{
+	pd_catch c;
+	pd_batch *volatile b = pd_batch_new();
+	volatile bool landed = false;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	if (PD_CATCH_ARM(&c))
+		landed = true;
+	if (!landed)
+		(void)pd_inject_in_domain(lb.r, (void **)&b, PD_INJECT_SEGV);
+	pd_catch_disarm(&c);
+	CU_ASSERT(landed);
+	CU_ASSERT_EQUAL(pd_domain_state(dom), PD_DOMAIN_LIVE);
+}
+
+/*
+ * Issue 13: the connection table and the backend set are the domain's
+ * checkpointed state.  Flows established before a backend was added keep
+ * their backend, flows established after it keep theirs (some on the new
+ * backend), and new flows still see the new backend - all across a fault.
+ * A program checkpoints right after a change (examples/maglev/main.c), so
+ * a restore never forgets one.
+ */
+static void test_fault_keeps_flows_and_backend_changes(void)
+{
+	enum { OLD = 0, NEW = 20000, LATER = 40000, N = 1000 };
+	static uint8_t old_before[N], new_before[N], old_after[N], new_after[N], later[N];
+	uint32_t id;
+
+	send_flows(OLD, N, old_before);
+	maglev_backend_desc be6 = backend("be6", 6);
+	CU_ASSERT_EQUAL_FATAL(maglev_balancer_add_backend(lb, &be6, &id), 0);
+	send_flows(NEW, N, new_before);
+	CU_ASSERT_EQUAL_FATAL(pd_domain_checkpoint(dom), 0);
+	unsigned on_be6 = 0;
+	for (unsigned i = 0; i < N; i++)
+		on_be6 += new_before[i] == 6;
+	CU_ASSERT(on_be6 > 50);         /* the new backend took its share */
+
+	fault_the_stage();
+	/* The reloaded state is the checkpoint's, deep (the generated _equal). */
+	const void *ops, *image;
+	void *self;
+	size_t len;
+	maglev_lb_state saved = { 0 };
+	pd_eq_ctx eq;
+	CU_ASSERT_EQUAL_FATAL(pd__rref_target(lb.r, &ops, &self), 0);
+	pd_domain_checkpoint_image(dom, &image, &len);
+	CU_ASSERT_EQUAL_FATAL(maglev_lb_state_restore(image, len, NULL, &saved), 0);
+	pd_eq_init(&eq);
+	CU_ASSERT(maglev_lb_state_equal(&eq, &saved, self));   /* the state leads the object */
+	CU_ASSERT(maglev_flow_table_count(saved.flows) >= 2 * N);
+	maglev_lb_state_free(&saved);
+
+	send_flows(OLD, N, old_after);
+	send_flows(NEW, N, new_after);
+	CU_ASSERT_EQUAL(memcmp(old_before, old_after, N), 0);
+	CU_ASSERT_EQUAL(memcmp(new_before, new_after, N), 0);
+	send_flows(LATER, N, later);
+	on_be6 = 0;
+	for (unsigned i = 0; i < N; i++)
+		on_be6 += later[i] == 6;
+	CU_ASSERT(on_be6 > 50);         /* and still takes new flows */
+	pd_domain_stats st;
+	pd_domain_get_stats(dom, &st);
+	CU_ASSERT_EQUAL(st.restores, 1);
+}
+
+/*
+ * --forward dsr: the frame goes to the backend's MAC from the balancer's,
+ * its IP packet untouched (the VIP stays the destination); a frame not
+ * addressed to the balancer (a switch's flood) is dropped.
+ */
+static void test_dsr_sets_macs_keeps_ip_and_drops_frames_not_for_us(void)
+{
+	static maglev_stage_config dsr;
+	pd_domain *d;
+	std_stage_rref r;
+
+	maglev_stage_default_backends(&dsr);
+	dsr.forward = MAGLEV_FORWARD_DSR;
+	memcpy(dsr.mac, (uint8_t[6]){ 2, 0, 0, 0, 0, 1 }, 6);    /* frame()'s destination */
+	dsr.flow_capacity = 64;
+	pd_domain_spec spec = maglev_stage_spec(&dsr);
+	CU_ASSERT_EQUAL_FATAL(pd_domain_create(&spec, &d), 0);
+	CU_ASSERT_EQUAL_FATAL(std_stage_of_domain(d, 0, &r), 0);
+
+	pd_batch *b = pd_batch_new();
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	uint8_t orig[60];
+	b->pkts[0] = frame(9);
+	memcpy(orig, rte_pktmbuf_mtod(b->pkts[0], uint8_t *), sizeof orig);
+	b->pkts[1] = frame(10);
+	rte_pktmbuf_mtod(b->pkts[1], uint8_t *)[5] = 0x99;      /* someone else's */
+	b->n = 2;
+	CU_ASSERT_EQUAL_FATAL(std_stage_process(r, &b, &b), 0);
+	CU_ASSERT_EQUAL_FATAL(b->n, 1);
+	const uint8_t *out = rte_pktmbuf_mtod(b->pkts[0], const uint8_t *);
+	CU_ASSERT(out[0] == 2 && out[4] == 0x10 && out[5] >= 1 && out[5] <= 4);   /* a backend's */
+	CU_ASSERT_EQUAL(memcmp(out + 6, dsr.mac, 6), 0);
+	CU_ASSERT_EQUAL(memcmp(out + 12, orig + 12, sizeof orig - 12), 0);
+	pd_free(b);
+	pd_domain_destroy(d);
 	CU_ASSERT_EQUAL(rte_mempool_in_use_count(pool), 0);
 }
 
@@ -170,6 +281,8 @@ int main(int argc, char **argv)
 		TEST(test_removing_unknown_backend_is_refused),
 		TEST(test_backend_for_names_the_backend_packets_go_to),
 		TEST(test_malformed_frames_are_dropped),
+		TEST(test_fault_keeps_flows_and_backend_changes),
+		TEST(test_dsr_sets_macs_keeps_ip_and_drops_frames_not_for_us),
 	};
 	int pargc;
 	char **pargv;
@@ -184,7 +297,7 @@ int main(int argc, char **argv)
 	pd_domain_spec spec = maglev_stage_spec(&cfg);
 	if (!pool || pd_thread_init() < 0 || pd_domain_create(&spec, &dom) < 0)
 		return 2;
-	if (pd_domain_export_rref(dom, 0, &lb) < 0)     /* its first export */
+	if (maglev_balancer_of_domain(dom, 0, &lb) < 0)     /* its first export */
 		return 2;
 	int failed = RUN_SUITE("maglev stage", tests);
 	pd_domain_destroy(dom);

@@ -103,7 +103,7 @@ static int dropping_process(void *self, pd_batch *b, pd_batch **result)
 
 static const std_stage_ops faulting_ops = { .process = faulting_process };
 static const std_stage_ops dropping_ops = { .process = dropping_process };
-static pd_rref faulting_rref, dropping_rref;
+static std_stage_rref faulting_rref, dropping_rref;
 
 static int faulting_init(void *arg)
 {
@@ -206,7 +206,7 @@ static void test_injection_without_caller_frame_is_refused(void)
 	pd_batch *b = batch_of(2), *const sent = b;
 
 	/* No PD_CATCH_ARM here: nowhere to land, so no fault is raised. */
-	CU_ASSERT_EQUAL(pd_inject_in_domain(faulting_rref, (void **)&b,
+	CU_ASSERT_EQUAL(pd_inject_in_domain(faulting_rref.r, (void **)&b,
 					    PD_INJECT_SEGV), -PD_EINVAL);
 	CU_ASSERT_PTR_EQUAL(b, sent);
 	CU_ASSERT_PTR_NULL(pd_owner(b, NULL));
@@ -240,7 +240,7 @@ static void test_injected_faults_land_and_free_the_batch(void)
 	}
 	if (inj.kind <= PD_INJECT_FPE) {
 		inj.b = batch_of(16);
-		pd_inject_in_domain(faulting_rref, (void **)&inj.b,
+		pd_inject_in_domain(faulting_rref.r, (void **)&inj.b,
 				    (pd_inject_kind)inj.kind);
 		CU_FAIL("pd_inject_in_domain returned");
 	}

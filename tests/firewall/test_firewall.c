@@ -224,35 +224,35 @@ static void test_random_images_are_refused_without_leaks(void)
 
 /* ---- the firewall domain ---- */
 
-static firewall_ruleset *state_of(pd_rref r)
+static firewall_ruleset *state_of(firewall_filter_rref r)
 {
 	const void *ops;
 	void *self = NULL;
-	CU_ASSERT_EQUAL(pd__rref_target(r, &ops, &self), 0);
+	CU_ASSERT_EQUAL(pd__rref_target(r.r, &ops, &self), 0);
 	return self;
 }
 
 /* What traffic does to the counters, done from outside for the test. */
-static void hit(pd_rref r, uint32_t rule, uint64_t n)
+static void hit(firewall_filter_rref r, uint32_t rule, uint64_t n)
 {
 	state_of(r)->all.items[rule]->hits += n;
 }
 
-static void fault(pd_rref r)
+static void fault(firewall_filter_rref r)
 {
 	pd_catch c;
 	void *volatile obj = pd_alloc(16, NULL);
 
 	if (PD_CATCH_ARM(&c) == 0) {
 		void *o = obj;
-		pd_inject_in_domain(r, &o, PD_INJECT_SEGV);
+		pd_inject_in_domain(r.r, &o, PD_INJECT_SEGV);
 		CU_FAIL("the fault was not raised");
 		pd_free(o);
 	}
 	pd_catch_disarm(&c);
 }
 
-static uint64_t rule_count(pd_rref r)
+static uint64_t rule_count(firewall_filter_rref r)
 {
 	uint64_t n = 999;
 	CU_ASSERT_EQUAL(firewall_filter_rule_count(r, &n), 0);
@@ -268,11 +268,11 @@ static void test_fault_after_runtime_adds_restores_last_checkpoint(void)
 	cfg.rules[1] = make_rule("deny 10.66.0.0/16");
 	pd_domain_spec spec = firewall_stage_spec(&cfg);
 	pd_domain *d;
-	pd_rref r;
+	firewall_filter_rref r;
 	uint32_t index;
 
 	CU_ASSERT_EQUAL_FATAL(pd_domain_create(&spec, &d), 0);
-	CU_ASSERT_EQUAL_FATAL(pd_domain_export_rref(d, 0, &r), 0);
+	CU_ASSERT_EQUAL_FATAL(firewall_filter_of_domain(d, 0, &r), 0);
 	firewall_rule added = make_rule("allow 10.66.7.0/24");
 	CU_ASSERT_EQUAL(firewall_filter_add_rule(r, &added, &index), 0);
 	CU_ASSERT_EQUAL(index, 2);

@@ -16,7 +16,9 @@
 
 typedef struct world {
 	pd_domain *store, *alice, *bob, *auditor;
-	pd_rref store_rref, alice_rref, bob_rref, auditor_rref;
+	kvstore_store_rref store_rref;
+	kvstore_client_rref alice_rref, bob_rref;
+	kvstore_audit_rref auditor_rref;
 	kv_client_ctx a, b;
 	kv_options options;
 } world;
@@ -34,15 +36,23 @@ static void world_up(world *w, kv_options options, kv_scenario alice, kv_scenari
 	ac.arg = &w->a;
 	bc.arg = &w->b;
 	CU_ASSERT_EQUAL_FATAL(pd_domain_create(&kv, &w->store), 0);
-	CU_ASSERT_EQUAL_FATAL(pd_domain_export_rref(w->store, 0, &w->store_rref), 0);
+	CU_ASSERT_EQUAL_FATAL(kvstore_store_of_domain(w->store, 0, &w->store_rref), 0);
 	w->a = (kv_client_ctx){ w->store_rref, KVSTORE_TENANTS_ALICE, alice, NULL, 0 };
 	w->b = (kv_client_ctx){ w->store_rref, KVSTORE_TENANTS_BOB, bob, NULL, 0 };
 	CU_ASSERT_EQUAL_FATAL(pd_domain_create(&ac, &w->alice), 0);
 	CU_ASSERT_EQUAL_FATAL(pd_domain_create(&bc, &w->bob), 0);
 	CU_ASSERT_EQUAL_FATAL(pd_domain_create(&kvstore_auditor_domain, &w->auditor), 0);
-	pd_domain_export_rref(w->alice, 0, &w->alice_rref);
-	pd_domain_export_rref(w->bob, 0, &w->bob_rref);
-	pd_domain_export_rref(w->auditor, 0, &w->auditor_rref);
+	CU_ASSERT_EQUAL(kvstore_client_of_domain(w->alice, 0, &w->alice_rref), 0);
+	CU_ASSERT_EQUAL(kvstore_client_of_domain(w->bob, 0, &w->bob_rref), 0);
+	CU_ASSERT_EQUAL(kvstore_audit_of_domain(w->auditor, 0, &w->auditor_rref), 0);
+}
+
+/* A domain's floating label in the tenants lattice (this test manages d). */
+static pd_label label_of(const pd_domain *d)
+{
+	pd_labels all = PD_LABELS_INVALID;
+	CU_ASSERT_EQUAL(pd_domain_labels(d, &all), 0);
+	return pd_labels_get(all, &kvstore_tenants_lattice);
 }
 
 static void world_down(world *w)
@@ -87,11 +97,11 @@ static void test_owner_reads_own_value_and_label_rises(void)
 	CU_ASSERT_EQUAL(kvstore_client_run(w.alice_rref), 0);
 	CU_ASSERT_EQUAL(w.a.result, 0);
 	/* the store now holds alice's data, so its floating label is {alice} */
-	CU_ASSERT_EQUAL(pd_domain_label(w.store), KVSTORE_TENANTS_ALICE);
+	CU_ASSERT_EQUAL(label_of(w.store), KVSTORE_TENANTS_ALICE);
 	w.a.scenario = alice_reads_diary;
 	CU_ASSERT_EQUAL(kvstore_client_run(w.alice_rref), 0);
 	CU_ASSERT_EQUAL(w.a.result, 0);
-	CU_ASSERT_EQUAL(pd_domain_label(w.alice), KVSTORE_TENANTS_ALICE);
+	CU_ASSERT_EQUAL(label_of(w.alice), KVSTORE_TENANTS_ALICE);
 	world_down(&w);
 }
 
@@ -118,7 +128,7 @@ static void test_store_forgetting_reader_check_is_caught_by_labels(void)
 	 * {alice} and bob's clearance is {bob}: the proxy withholds it. */
 	CU_ASSERT_EQUAL(w.b.result, -PD_ELABEL);
 	CU_ASSERT_PTR_NULL(memmem(bob_saw, sizeof(bob_saw), "secret", 6));
-	CU_ASSERT_EQUAL(pd_domain_label(w.bob), KVSTORE_TENANTS_BOTTOM);
+	CU_ASSERT_EQUAL(label_of(w.bob), KVSTORE_TENANTS_BOTTOM);
 	world_down(&w);
 }
 
@@ -166,7 +176,7 @@ static void test_declassifying_auditor_may_write_counts(void)
 	CU_ASSERT_EQUAL(kvstore_store_count(w.store_rref, &n), 0);
 	CU_ASSERT_EQUAL(n, 1);
 	CU_ASSERT_EQUAL(kvstore_audit_record(w.auditor_rref, n), 0);
-	CU_ASSERT_EQUAL(pd_domain_label(w.auditor), KVSTORE_TENANTS_BOTTOM);
+	CU_ASSERT_EQUAL(label_of(w.auditor), KVSTORE_TENANTS_BOTTOM);
 	CU_ASSERT_EQUAL(kvstore_audit_log_sink.written, written + 1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(audit_text.text, "entries=1\n"));
 	world_down(&w);
@@ -175,7 +185,7 @@ static void test_declassifying_auditor_may_write_counts(void)
 static int undeclared_declassify(kv_client_ctx *ctx)
 {
 	(void)ctx;
-	return pd_declassify(KVSTORE_TENANTS_ALICE, KVSTORE_TENANTS_BOTTOM);
+	return pd_declassify(&kvstore_tenants_lattice, KVSTORE_TENANTS_ALICE, KVSTORE_TENANTS_BOTTOM);
 }
 
 static void test_domain_without_rule_cannot_declassify(void)
@@ -239,11 +249,11 @@ static void test_call_above_clearance_is_refused_before_data_moves(void)
 	 * (clearance {bob}) would lift bob above his clearance. */
 	uint64_t n;
 	CU_ASSERT_EQUAL(kvstore_store_count(w.store_rref, &n), 0);
-	CU_ASSERT_EQUAL(pd_label_current(), KVSTORE_TENANTS_ALICE);
+	CU_ASSERT_EQUAL(pd_label_current(&kvstore_tenants_lattice), KVSTORE_TENANTS_ALICE);
 	bob_ran = 0;
 	CU_ASSERT_EQUAL(kvstore_client_run(w.bob_rref), -PD_ELABEL);
 	CU_ASSERT_EQUAL(bob_ran, 0);
-	CU_ASSERT_EQUAL(pd_domain_label(w.bob), KVSTORE_TENANTS_BOTTOM);
+	CU_ASSERT_EQUAL(label_of(w.bob), KVSTORE_TENANTS_BOTTOM);
 	pd_label_reset_outside();
 	CU_ASSERT_EQUAL(kvstore_client_run(w.bob_rref), 0);
 	CU_ASSERT_EQUAL(bob_ran, 1);

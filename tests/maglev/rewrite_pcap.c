@@ -153,7 +153,7 @@ int main(int argc, char **argv)
 		if (by_error[e - MAGLEV_EINVAL])
 			printf("drop %s=%llu\n", maglev_strerror(e),
 			       (unsigned long long)by_error[e - MAGLEV_EINVAL]);
-	maglev_flow_table_free(ft);
+	maglev_flow_table_destroy(ft);
 	maglev_table_free(t);
 	return 0;
 }

@@ -413,7 +413,7 @@ static void test_lookup_and_flow_pick_cost_is_printed(void)
 	CU_ASSERT_EQUAL(maglev_flow_table_count(ft), 1u << 16);
 	CU_ASSERT_EQUAL(maglev_flow_table_stats(ft).misses, 1u << 16);
 	CU_ASSERT_EQUAL(maglev_flow_table_stats(ft).evictions, 0);
-	maglev_flow_table_free(ft);
+	maglev_flow_table_destroy(ft);
 	maglev_table_free(t);
 }
 
@@ -439,8 +439,8 @@ static void test_flow_table_rejects_bad_arguments(void)
 	CU_ASSERT_EQUAL(maglev_flow_pick(ft, t, &k, 0), -MAGLEV_ENOTBUILT);
 	CU_ASSERT_EQUAL(maglev_flow_table_count(ft), 0);
 	maglev_table_free(t);
-	maglev_flow_table_free(ft);
-	maglev_flow_table_free(NULL);
+	maglev_flow_table_destroy(ft);
+	maglev_flow_table_destroy(NULL);
 }
 
 static void test_established_flows_keep_backend_across_table_change(void)
@@ -498,7 +498,7 @@ static void test_established_flows_keep_backend_across_table_change(void)
 	struct maglev_5tuple k = flow(nflows + 7);
 	CU_ASSERT_EQUAL(maglev_flow_pick(ft, t, &k, 3), maglev_table_lookup(t, maglev_5tuple_hash(&k)));
 	free(first);
-	maglev_flow_table_free(ft);
+	maglev_flow_table_destroy(ft);
 	maglev_table_free(t);
 }
 
@@ -520,7 +520,7 @@ static void test_flow_on_removed_backend_moves_even_if_its_id_is_reused(void)
 	int fresh = maglev_table_lookup(t, maglev_5tuple_hash(&k));
 	CU_ASSERT_EQUAL(maglev_flow_pick(ft, t, &k, 2), fresh);
 	CU_ASSERT_EQUAL(maglev_flow_table_stats(ft).moved, 1);
-	maglev_flow_table_free(ft);
+	maglev_flow_table_destroy(ft);
 	maglev_table_free(t);
 }
 
@@ -559,7 +559,7 @@ static void test_full_set_evicts_least_recently_seen_flow(void)
 	maglev_flow_table_clear(ft);
 	CU_ASSERT_EQUAL(maglev_flow_table_count(ft), 0);
 	CU_ASSERT_EQUAL(maglev_flow_find(ft, &k[0], 102), -MAGLEV_ENOENT);
-	maglev_flow_table_free(ft);
+	maglev_flow_table_destroy(ft);
 	maglev_table_free(t);
 }
 
@@ -585,7 +585,7 @@ static void test_idle_flow_expires_after_timeout_and_its_way_is_reused(void)
 	for (int i = 0; i < 9; i++)
 		if (i != 3)
 			CU_ASSERT(maglev_flow_find(ft, &k[i], 1050) >= 0);
-	maglev_flow_table_free(ft);
+	maglev_flow_table_destroy(ft);
 	maglev_table_free(t);
 }
 
@@ -910,6 +910,90 @@ static void test_incremental_update_matches_full_recompute(void)
 	CU_ASSERT_EQUAL(bad, 0);
 }
 
+static void test_forward_l2_sets_both_macs_and_nothing_else(void)
+{
+	uint8_t f[256], orig[256];
+	static const uint8_t own[6] = { 0x02, 0x1d, 0, 0, 0, 0xfe };
+	uint32_t len = make_frame(f, 6, 0, 0, 40, 0);
+	memcpy(orig, f, len);
+	struct maglev_backend b = backend_named("be-%d", 7);
+
+	CU_ASSERT_EQUAL(maglev_forward_l2(f, len, own, &b), 0);
+	CU_ASSERT_EQUAL(memcmp(f, b.mac, 6), 0);
+	CU_ASSERT_EQUAL(memcmp(f + 6, own, 6), 0);
+	CU_ASSERT_EQUAL(memcmp(f + 12, orig + 12, len - 12), 0);   /* the IP packet as it came */
+	CU_ASSERT_EQUAL(maglev_forward_l2(f, 13, own, &b), -MAGLEV_ETRUNC);
+	CU_ASSERT_EQUAL(maglev_forward_l2(NULL, len, own, &b), -MAGLEV_EINVAL);
+}
+
+/* What a restore does: the same backends at the same ids and generations
+ * give the same table, and a freed id keeps its generation. */
+static void test_add_at_rebuilds_ids_generations_and_entries(void)
+{
+	enum { M = 251 };
+	struct maglev_table *a = table_with(M, 5), *b = NULL;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_EQUAL(maglev_backend_remove(a, "be-1"), 1);
+	struct maglev_backend x = backend_named("x-%d", 1);
+	CU_ASSERT_EQUAL(maglev_backend_add(a, &x), 1);          /* id 1 again, generation 2 */
+	uint32_t gen[5];
+	for (int id = 0; id < 5; id++)
+		gen[id] = maglev_backend_generation(a, id);
+	CU_ASSERT_EQUAL(gen[1], 2);
+	CU_ASSERT_EQUAL(maglev_backend_remove(a, "be-3"), 3);   /* id 3 free, generation 1 */
+	CU_ASSERT_EQUAL(maglev_backend_generation(a, 3), 0);    /* a free id matches no flow */
+	CU_ASSERT_EQUAL_FATAL(maglev_table_build(a), 0);
+
+	CU_ASSERT_EQUAL_FATAL(maglev_table_create(M, &b), 0);
+	for (int id = 4; id >= 0; id--) {                       /* any order */
+		const struct maglev_backend *be = maglev_backend_get(a, id);
+		CU_ASSERT_EQUAL(maglev_backend_add_at(b, id, gen[id], be), id);
+	}
+	CU_ASSERT_EQUAL_FATAL(maglev_table_build(b), 0);
+	for (int id = 0; id < 5; id++)
+		CU_ASSERT_EQUAL(maglev_backend_generation(b, id), maglev_backend_generation(a, id));
+	for (uint32_t i = 0; i < M; i++)
+		CU_ASSERT_EQUAL(maglev_table_entry(b, i), maglev_table_entry(a, i));
+	/* The freed id's next backend gets a new generation in both. */
+	struct maglev_backend y = backend_named("y-%d", 3);
+	CU_ASSERT_EQUAL(maglev_backend_add(a, &y), 3);
+	CU_ASSERT_EQUAL(maglev_backend_add(b, &y), 3);
+	CU_ASSERT_EQUAL(maglev_backend_generation(b, 3), maglev_backend_generation(a, 3));
+	CU_ASSERT_EQUAL(maglev_backend_add_at(b, 3, 9, &x), -MAGLEV_EEXIST);   /* taken */
+	CU_ASSERT_EQUAL(maglev_backend_add_at(b, 9, 1, &x), -MAGLEV_EEXIST);   /* name taken */
+	CU_ASSERT_EQUAL(maglev_backend_add_at(b, -1, 1, NULL), -MAGLEV_EINVAL);
+	maglev_table_free(a);
+	maglev_table_free(b);
+}
+
+/* A table loaded from an image is checked before use: its shape, its
+ * count and the ids its entries name. */
+static void test_flow_table_valid_refuses_inconsistent_tables(void)
+{
+	struct maglev_flow_table *ft = NULL;
+	struct maglev_table *t = table_with(251, 3);
+	struct maglev_5tuple k = { .src_ip = 1, .dst_ip = 2, .src_port = 3, .dst_port = 4, .proto = 6 };
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_EQUAL_FATAL(maglev_flow_table_create(64, 0, &ft), 0);
+	CU_ASSERT(maglev_flow_table_valid(ft, 3));
+	CU_ASSERT(maglev_flow_pick(ft, t, &k, 1) >= 0);
+	CU_ASSERT(maglev_flow_table_valid(ft, 3));
+	CU_ASSERT(!maglev_flow_table_valid(ft, 0));             /* an id past the backends */
+	ft->count++;
+	CU_ASSERT(!maglev_flow_table_valid(ft, 3));             /* count not the used ways */
+	ft->count--;
+	ft->set_mask = 2;
+	CU_ASSERT(!maglev_flow_table_valid(ft, 3));             /* sets not a power of two */
+	ft->set_mask = 15;
+	CU_ASSERT(!maglev_flow_table_valid(ft, 3));             /* more sets than entries */
+	ft->set_mask = 7;
+	CU_ASSERT(maglev_flow_table_valid(ft, 3));
+	CU_ASSERT(!maglev_flow_table_valid(NULL, 3));
+	maglev_flow_table_destroy(ft);
+	maglev_table_free(t);
+}
+
 int main(void)
 {
 	static const struct test_case tests[] = {
@@ -940,6 +1024,9 @@ int main(void)
 		TEST(test_rewrite_keeps_udp_zero_checksum_zero),
 		TEST(test_rewrite_refuses_inconsistent_pkt_and_touches_nothing),
 		TEST(test_incremental_update_matches_full_recompute),
+		TEST(test_forward_l2_sets_both_macs_and_nothing_else),
+		TEST(test_add_at_rebuilds_ids_generations_and_entries),
+		TEST(test_flow_table_valid_refuses_inconsistent_tables),
 	};
 	return RUN_SUITE("maglev", tests);
 }

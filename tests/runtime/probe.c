@@ -94,7 +94,7 @@ static int probe_ping(void *self, uint32_t x, uint32_t *result)
 	struct probe_state *st = self;
 
 	st->calls++;
-	if (!pd_rref_is_null(st->cfg->next)) {
+	if (!pd_rref_is_null(st->cfg->next.r)) {
 		uint32_t r = 0;
 		int rc = nf_null_ping(st->cfg->next, x, &r);
 		st->cfg->last_next_rc = rc;
@@ -135,7 +135,7 @@ static int probe_init(void *arg)
 	if (st == NULL)
 		return -PD_ENOMEM;
 	st->cfg = cfg;
-	return pd_export(&probe_ops, st, NULL, NULL, &cfg->exported);
+	return nf_null_export(&probe_ops, st, NULL, NULL, &cfg->exported);
 }
 
 int probe_create(struct probe_config *cfg)

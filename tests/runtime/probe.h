@@ -32,12 +32,12 @@ enum probe_cmd {
 
 struct probe_config {
 	const char *name;
-	pd_rref next;          /* forward everything here when not null */
+	nf_null_rref next;     /* forward everything here when not null */
 	int init_calls;        /* how many times init ran */
 	int fail_init_after;   /* if > 0: inits after this many fail */
 	int last_next_rc;      /* what the last forward returned */
 	size_t quota;
-	pd_rref exported;      /* written by init */
+	nf_null_rref exported; /* written by init */
 	pd_domain *domain;
 };
 

@@ -44,7 +44,7 @@ static void test_every_fault_kind_returns_EFAULT_and_recovers(void)
 {
 	struct probe_config cfg = { .name = "victim", .quota = 4096 };
 	CU_ASSERT_EQUAL_FATAL(probe_create(&cfg), 0);
-	pd_rref r = cfg.exported;
+	nf_null_rref r = cfg.exported;
 	size_t live = pd_heap_live_objects();
 
 	for (size_t i = 0; i < N_FAULTS; i++) {
@@ -67,7 +67,7 @@ static void test_every_fault_kind_returns_EFAULT_and_recovers(void)
 	pd_domain_get_stats(cfg.domain, &st);
 	CU_ASSERT_EQUAL(st.faults, N_FAULTS);
 	CU_ASSERT_EQUAL(st.recoveries, N_FAULTS);
-	CU_ASSERT_EQUAL(cfg.exported.v, r.v);
+	CU_ASSERT_EQUAL(cfg.exported.r.v, r.r.v);
 	CU_ASSERT_EQUAL(pd_domain_destroy(cfg.domain), 0);
 }
 
@@ -214,12 +214,12 @@ static void test_rref_stays_valid_across_recovery(void)
 {
 	struct probe_config cfg = { .name = "stable" };
 	CU_ASSERT_EQUAL_FATAL(probe_create(&cfg), 0);
-	pd_rref kept = cfg.exported;
+	nf_null_rref kept = cfg.exported;
 	for (int i = 0; i < 10; i++) {
 		uint32_t out;
 		CU_ASSERT_EQUAL(nf_null_ping(kept, PROBE_SEGV, &out), -PD_EFAULT);
-		CU_ASSERT_EQUAL(cfg.exported.v, kept.v);
-		CU_ASSERT_EQUAL(pd_rref_check(kept), 0);
+		CU_ASSERT_EQUAL(cfg.exported.r.v, kept.r.v);
+		CU_ASSERT_EQUAL(pd_rref_check(kept.r), 0);
 		CU_ASSERT_EQUAL(nf_null_ping(kept, (uint32_t)i, &out), 0);
 		CU_ASSERT_EQUAL(out, (uint32_t)i + 1);
 	}
@@ -254,7 +254,7 @@ static void test_failed_reinit_leaves_domain_dead_with_EDEAD(void)
 	CU_ASSERT_EQUAL(nf_null_ping(cfg.exported, PROBE_SEGV, &out), -PD_EFAULT);
 	CU_ASSERT_EQUAL(pd_domain_state(cfg.domain), PD_DOMAIN_DEAD);
 	CU_ASSERT_EQUAL(nf_null_ping(cfg.exported, 1, &out), -PD_EDEAD);
-	CU_ASSERT_EQUAL(pd_rref_check(cfg.exported), -PD_EDEAD);
+	CU_ASSERT_EQUAL(pd_rref_check(cfg.exported.r), -PD_EDEAD);
 	CU_ASSERT_EQUAL(pd_heap_live_objects(), live - 1);  /* its state object is gone */
 	CU_ASSERT_EQUAL(pd_domain_destroy(cfg.domain), 0);
 	CU_ASSERT_EQUAL(nf_null_ping(cfg.exported, 1, &out), -PD_ESTALE);

@@ -43,13 +43,14 @@ static int passer_process(void *self, pd_batch *b, pd_batch **result)
 
 static const nf_filter_ops keeper_ops = { .process = keeper_process };
 static const nf_stage_ops passer_ops = { .process = passer_process };
-static pd_rref keeper_rref, passer_rref;
+static nf_filter_rref keeper_rref;
+static nf_stage_rref passer_rref;
 
 static int keeper_init(void *arg)
 {
 	(void)arg;
-	int rc = pd_export(&keeper_ops, NULL, NULL, NULL, &keeper_rref);
-	return rc ? rc : pd_export(&passer_ops, NULL, NULL, NULL, &passer_rref);
+	int rc = nf_filter_export(&keeper_ops, NULL, NULL, NULL, &keeper_rref);
+	return rc ? rc : nf_stage_export(&passer_ops, NULL, NULL, NULL, &passer_rref);
 }
 
 static pd_domain *make_keeper(void)
@@ -139,7 +140,7 @@ static void test_quota_overrun_faults_the_domain(void)
 	uint32_t out;
 	CU_ASSERT_EQUAL(nf_null_ping(cfg.exported, PROBE_ALLOC, &out), 0);
 	pd_domain_get_stats(cfg.domain, &st);
-	CU_ASSERT_EQUAL(st.charged_bytes, base + 32);
+	CU_ASSERT_EQUAL(st.charged_bytes, base + PD_OBJ_OVERHEAD + 32);  /* header and payload */
 	CU_ASSERT_EQUAL(nf_null_ping(cfg.exported, PROBE_QUOTA, &out), -PD_EFAULT);
 	CU_ASSERT_EQUAL(pd_last_fault()->kind, PD_FAULT_QUOTA);
 	pd_domain_get_stats(cfg.domain, &st);

@@ -25,13 +25,15 @@ struct pd_batch {
 };
 
 /* The same method in the older PD_CALL_GUARD shape, still supported. */
-static inline int nf_null_ping_guarded(pd_rref r, uint32_t x, uint32_t *result)
+static inline int nf_null_ping_guarded(nf_null_rref r, uint32_t x, uint32_t *result)
 {
 	pd_call call;
-	int rc = pd_call_enter(&call, r, NF_NULL_PING);
+	int rc = pd_call_resolve(&call, r.r, &nf_null_iface, NF_NULL_PING);
 	if (rc < 0)
 		return rc;
-	const nf_null_ops *ops = call.ops;
+	const nf_null_ops *ops = (const nf_null_ops *)call.ops;
+	if ((rc = pd_call_switch(&call)) < 0)
+		return rc;
 	if (PD_CALL_GUARD(&call))
 		rc = ops->ping(call.self, x, result);
 	else

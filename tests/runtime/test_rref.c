@@ -17,8 +17,8 @@ static void test_call_through_exported_rref_returns_result(void)
 	uint32_t r = 0;
 	CU_ASSERT_EQUAL(nf_null_ping(cfg.exported, 41, &r), 0);
 	CU_ASSERT_EQUAL(r, 42);
-	CU_ASSERT_EQUAL(pd_rref_check(cfg.exported), 0);
-	CU_ASSERT_PTR_EQUAL(pd_rref_domain(cfg.exported), cfg.domain);
+	CU_ASSERT_EQUAL(pd_rref_check(cfg.exported.r), 0);
+	CU_ASSERT_PTR_EQUAL(pd_rref_domain(cfg.exported.r), cfg.domain);
 	CU_ASSERT_PTR_NULL(pd_current());
 	CU_ASSERT_EQUAL(pd_domain_destroy(cfg.domain), 0);
 }
@@ -27,15 +27,15 @@ static void test_revoked_rref_returns_EREVOKED_also_after_recovery(void)
 {
 	struct probe_config cfg = { .name = "revoked" };
 	CU_ASSERT_EQUAL_FATAL(probe_create(&cfg), 0);
-	pd_rref r = cfg.exported;
+	nf_null_rref r = cfg.exported;
 	uint32_t out = 7;
-	CU_ASSERT_EQUAL(pd_revoke(r), 0);
+	CU_ASSERT_EQUAL(pd_revoke(r.r), 0);
 	CU_ASSERT_EQUAL(nf_null_ping(r, 1, &out), -PD_EREVOKED);
 	CU_ASSERT_EQUAL(out, 7);
-	CU_ASSERT_EQUAL(pd_revoke(r), -PD_EREVOKED);
+	CU_ASSERT_EQUAL(pd_revoke(r.r), -PD_EREVOKED);
 	CU_ASSERT_EQUAL(pd_domain_recover(cfg.domain), 0);
 	CU_ASSERT_EQUAL(cfg.init_calls, 2);
-	CU_ASSERT_EQUAL(cfg.exported.v, r.v);  /* re-init got the revoked handle back */
+	CU_ASSERT_EQUAL(cfg.exported.r.v, r.r.v);  /* re-init got the revoked handle back */
 	CU_ASSERT_EQUAL(nf_null_ping(r, 1, &out), -PD_EREVOKED);
 	CU_ASSERT_EQUAL(pd_domain_destroy(cfg.domain), 0);
 }
@@ -44,7 +44,7 @@ static void test_rref_into_destroyed_domain_returns_ESTALE_even_after_id_reuse(v
 {
 	struct probe_config a = { .name = "old" }, b = { .name = "new" };
 	CU_ASSERT_EQUAL_FATAL(probe_create(&a), 0);
-	pd_rref old = a.exported;
+	nf_null_rref old = a.exported;
 	uint32_t id = pd_domain_id(a.domain);
 	CU_ASSERT_EQUAL(pd_domain_destroy(a.domain), 0);
 	CU_ASSERT_PTR_NULL(pd_domain_lookup(id));
@@ -52,7 +52,7 @@ static void test_rref_into_destroyed_domain_returns_ESTALE_even_after_id_reuse(v
 	CU_ASSERT_EQUAL(nf_null_ping(old, 1, &out), -PD_ESTALE);
 	CU_ASSERT_EQUAL_FATAL(probe_create(&b), 0);
 	CU_ASSERT_EQUAL(pd_domain_id(b.domain), id);  /* lowest free id is reused */
-	CU_ASSERT_NOT_EQUAL(b.exported.v, old.v);
+	CU_ASSERT_NOT_EQUAL(b.exported.r.v, old.r.v);
 	CU_ASSERT_EQUAL(nf_null_ping(old, 1, &out), -PD_ESTALE);
 	CU_ASSERT_EQUAL(nf_null_ping(b.exported, 1, &out), 0);
 	CU_ASSERT_EQUAL(pd_domain_destroy(b.domain), 0);
@@ -62,14 +62,14 @@ static void test_forged_handles_return_EINVAL_or_ESTALE(void)
 {
 	struct probe_config cfg = { .name = "target" };
 	CU_ASSERT_EQUAL_FATAL(probe_create(&cfg), 0);
-	uint64_t v = cfg.exported.v;
+	uint64_t v = cfg.exported.r.v;
 	uint32_t out;
-	CU_ASSERT_EQUAL(nf_null_ping((pd_rref){ 0 }, 1, &out), -PD_EINVAL);
-	CU_ASSERT_EQUAL(nf_null_ping((pd_rref){ PD__NIL_KEY }, 1, &out), -PD_EINVAL);
-	CU_ASSERT_EQUAL(nf_null_ping((pd_rref){ v | 1ull << 45 }, 1, &out), -PD_EINVAL);
-	CU_ASSERT_EQUAL(nf_null_ping((pd_rref){ v + (1ull << 32) }, 1, &out), -PD_EINVAL);
-	CU_ASSERT_EQUAL(nf_null_ping((pd_rref){ v ^ 1ull << 20 }, 1, &out), -PD_ESTALE);
-	CU_ASSERT_EQUAL(nf_null_ping((pd_rref){ (uint64_t)1000 << 54 | (v & 0xffffffffull) }, 1, &out),
+	CU_ASSERT_EQUAL(nf_null_ping((nf_null_rref){ { 0 } }, 1, &out), -PD_EINVAL);
+	CU_ASSERT_EQUAL(nf_null_ping((nf_null_rref){ { PD__NIL_KEY } }, 1, &out), -PD_EINVAL);
+	CU_ASSERT_EQUAL(nf_null_ping((nf_null_rref){ { v | 1ull << 45 } }, 1, &out), -PD_EINVAL);
+	CU_ASSERT_EQUAL(nf_null_ping((nf_null_rref){ { v + (1ull << 32) } }, 1, &out), -PD_EINVAL);
+	CU_ASSERT_EQUAL(nf_null_ping((nf_null_rref){ { v ^ 1ull << 20 } }, 1, &out), -PD_ESTALE);
+	CU_ASSERT_EQUAL(nf_null_ping((nf_null_rref){ { (uint64_t)1000 << 54 | (v & 0xffffffffull) } }, 1, &out),
 			-PD_EINVAL);
 	CU_ASSERT_EQUAL(pd_revoke((pd_rref){ v ^ 1ull << 20 }), -PD_ESTALE);
 	CU_ASSERT_EQUAL(pd_domain_destroy(cfg.domain), 0);
@@ -95,14 +95,14 @@ static void test_million_random_handles_never_resolve(void)
 		uint64_t v = xorshift(&seed);
 		/* Every fourth handle aims at a live domain and slot, to get past the cheap checks. */
 		if ((i & 3) == 0)
-			v = (cfg[(i >> 2) & 3].exported.v & ~0xffffffffull) | (v & 0xffffffffull);
+			v = (cfg[(i >> 2) & 3].exported.r.v & ~0xffffffffull) | (v & 0xffffffffull);
 		int skip = 0;
 		for (int k = 0; k < 4; k++)
-			skip |= v == cfg[k].exported.v;
+			skip |= v == cfg[k].exported.r.v;
 		if (skip)
 			continue;
 		uint32_t out = 0xabcd;
-		int rc = nf_null_ping((pd_rref){ v }, 1, &out);
+		int rc = nf_null_ping((nf_null_rref){ { v } }, 1, &out);
 		if (rc == 0 || out != 0xabcd)
 			resolved++;
 		else if (rc != -PD_EINVAL && rc != -PD_ESTALE)
@@ -114,7 +114,7 @@ static void test_million_random_handles_never_resolve(void)
 		/* One flipped bit anywhere is never the handle. */
 		for (int bit = 0; bit < 64; bit++) {
 			uint32_t out;
-			CU_ASSERT(nf_null_ping((pd_rref){ cfg[i].exported.v ^ 1ull << bit }, 1, &out) < 0);
+			CU_ASSERT(nf_null_ping((nf_null_rref){ { cfg[i].exported.r.v ^ 1ull << bit } }, 1, &out) < 0);
 		}
 		CU_ASSERT_EQUAL(pd_domain_destroy(cfg[i].domain), 0);
 	}
@@ -148,12 +148,12 @@ static int guarded_ping(void *self, uint32_t x, uint32_t *result)
 }
 
 static const nf_null_ops guarded_ops = { .ping = guarded_ping };
-static pd_rref guarded_rref;
+static nf_null_rref guarded_rref;
 
 static int guarded_init(void *arg)
 {
 	(void)arg;
-	return pd_export(&guarded_ops, NULL, acl_only_allowed, &guarded_log, &guarded_rref);
+	return nf_null_export(&guarded_ops, NULL, acl_only_allowed, &guarded_log, &guarded_rref);
 }
 
 static void test_acl_refusal_returns_EACCES_without_entering_callee(void)
@@ -186,11 +186,11 @@ static void test_acl_refusal_returns_EACCES_without_entering_callee(void)
 static int overfull_init(void *arg)
 {
 	int *last_rc = arg;
-	pd_rref r;
+	nf_null_rref r;
 	for (int i = 0; i < PD_SLOTS; i++)
-		if (pd_export(&guarded_ops, NULL, NULL, NULL, &r) != 0)
+		if (nf_null_export(&guarded_ops, NULL, NULL, NULL, &r) != 0)
 			return -PD_EINVAL;
-	*last_rc = pd_export(&guarded_ops, NULL, NULL, NULL, &r);
+	*last_rc = nf_null_export(&guarded_ops, NULL, NULL, NULL, &r);
 	return 0;
 }
 
@@ -209,9 +209,9 @@ static void test_full_reference_table_returns_ENOMEM(void)
 
 static void test_export_outside_any_domain_returns_EINVAL(void)
 {
-	pd_rref r = PD_RREF_NULL;
-	CU_ASSERT_EQUAL(pd_export(&guarded_ops, NULL, NULL, NULL, &r), -PD_EINVAL);
-	CU_ASSERT(pd_rref_is_null(r));
+	nf_null_rref r = { PD_RREF_NULL };
+	CU_ASSERT_EQUAL(nf_null_export(&guarded_ops, NULL, NULL, NULL, &r), -PD_EINVAL);
+	CU_ASSERT(pd_rref_is_null(r.r));
 }
 
 static void test_lookup_finds_domain_by_id_and_name(void)
@@ -244,42 +244,24 @@ static void test_strerror_describes_every_code(void)
 /*
  * A method with more arguments than registers: self, seven u64 and the
  * result pointer put three arguments on the stack, which the thunk must
- * pass through untouched.  Written in the proxy shape of pd_call.h.
+ * pass through untouched (interface wide of tests/runtime/nf.pdl).
  */
-typedef struct wide_ops {
-	int (*sum)(void *self, uint64_t a, uint64_t b, uint64_t c, uint64_t d,
-		   uint64_t e, uint64_t f, uint64_t g, uint64_t *result);
-} wide_ops;
-
-static inline int wide_sum(pd_rref r, uint64_t a, uint64_t b, uint64_t c, uint64_t d,
-			   uint64_t e, uint64_t f, uint64_t g, uint64_t *result)
-{
-	pd_call call;
-	int rc = pd_call_enter(&call, r, 0);
-	if (rc < 0)
-		return rc;
-	const wide_ops *ops = call.ops;
-	rc = PD_CALL_VIA(&call, ops->sum)(call.self, a, b, c, d, e, f, g, result);
-	pd_call_leave(&call);
-	return rc;
-}
-
 static int wide_sum_impl(void *self, uint64_t a, uint64_t b, uint64_t c, uint64_t d,
 			 uint64_t e, uint64_t f, uint64_t g, uint64_t *result)
 {
 	if (a == 0)
 		pd_panic("wide: a == 0");
 	*result = a + 2 * b + 3 * c + 4 * d + 5 * e + 6 * f + 7 * g + (uint64_t)(uintptr_t)self;
-	return (int)g;
+	return 0;
 }
 
-static const wide_ops wide = { .sum = wide_sum_impl };
-static pd_rref wide_rref;
+static const nf_wide_ops wide = { .sum = wide_sum_impl };
+static nf_wide_rref wide_rref;
 
 static int wide_init(void *arg)
 {
 	(void)arg;
-	return pd_export(&wide, (void *)(uintptr_t)1000, NULL, NULL, &wide_rref);
+	return nf_wide_export(&wide, (void *)(uintptr_t)1000, NULL, NULL, &wide_rref);
 }
 
 static void test_stack_arguments_pass_through_the_thunk(void)
@@ -288,10 +270,11 @@ static void test_stack_arguments_pass_through_the_thunk(void)
 	pd_domain *d;
 	CU_ASSERT_EQUAL_FATAL(pd_domain_create(&spec, &d), 0);
 	uint64_t out = 0;
-	CU_ASSERT_EQUAL(wide_sum(wide_rref, 1, 2, 3, 4, 5, 6, 7, &out), 7);
+	CU_ASSERT_EQUAL(nf_wide_sum(wide_rref, 1, 2, 3, 4, 5, 6, 7, &out), 0);
 	CU_ASSERT_EQUAL(out, 1 + 4 + 9 + 16 + 25 + 36 + 49 + 1000);
-	CU_ASSERT_EQUAL(wide_sum(wide_rref, 0, 2, 3, 4, 5, 6, 7, &out), -PD_EFAULT);
-	CU_ASSERT_EQUAL(wide_sum(wide_rref, 1ull << 40, 0, 0, 0, 0, 0, 1ull << 33, &out), 0);
+	CU_ASSERT_EQUAL(nf_wide_sum(wide_rref, 0, 2, 3, 4, 5, 6, 7, &out), -PD_EFAULT);
+	CU_ASSERT_EQUAL(out, 1 + 4 + 9 + 16 + 25 + 36 + 49 + 1000);   /* not delivered: untouched */
+	CU_ASSERT_EQUAL(nf_wide_sum(wide_rref, 1ull << 40, 0, 0, 0, 0, 0, 1ull << 33, &out), 0);
 	CU_ASSERT_EQUAL(out, (1ull << 40) + 7 * (1ull << 33) + 1000);
 	CU_ASSERT_EQUAL(pd_domain_destroy(d), 0);
 }

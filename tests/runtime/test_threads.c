@@ -15,7 +15,7 @@
 enum { ITERATIONS = 20000, FAULT_EVERY = 50 };
 
 struct worker {
-	pd_rref shared;
+	nf_null_rref shared;
 	struct probe_config own;
 	int armed;
 	/* results */
