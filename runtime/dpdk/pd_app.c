@@ -21,7 +21,7 @@
 #include <rte_lcore.h>
 #include <rte_pause.h>
 
-#include "pd_ckpt_files.h"
+#include "pd_dpdk_internal.h"
 #include "pd_eal.h"
 
 static pd_worker workers[PD_MAX_WORKERS];

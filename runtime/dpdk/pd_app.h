@@ -10,8 +10,10 @@
  *   --duration SECONDS         stop after this long
  *   --idle-exit MS             stop once no packet arrived for MS ms
  *   --loop                     replay pcap inputs forever
- *   --checkpoint-dir DIR       also write each checkpoint to DIR (pd_ckpt_files.h)
- *   --restore-from DIR         start the stages from the images in DIR
+ *   --checkpoint-dir DIR       also write each checkpoint to DIR/STAGE-WORKER.ckpt,
+ *                              by a thread of its own, off the packet path
+ *   --restore-from DIR         start the stages (`on_fault restore`) from the
+ *                              images in DIR, validated as any restore is
  *   --direct                   call stages without isolation (comparison)
  *   --quiet                    no progress lines
  * A program adds its own through pd_app_opts.extra.
@@ -19,7 +21,8 @@
  * When it stops: at SIGINT or SIGTERM, after --duration or --idle-exit, and
  * by itself once the input has ended when every port replays pcap files
  * (net_pcap's rx_pcap=, without --loop): then every packet of the input has
- * gone through the pipeline.  A fault logs one line (pd_fault_log.h).
+ * gone through the pipeline.  A fault logs one line on stderr when it
+ * happens: worker, stage, kind, packets lost, what recovery did.
  */
 #ifndef PD_APP_H
 #define PD_APP_H

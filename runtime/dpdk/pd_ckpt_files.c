@@ -1,6 +1,6 @@
 /*
  * pd_ckpt_files.c - the checkpoint writer thread and --restore-from (see
- * pd_ckpt_files.h).
+ * pd_dpdk_internal.h).
  *
  * One slot per (worker, stage) holds a copy of an image on its way to
  * disk.  A slot is FREE, READY (filled by its worker) or WRITING (taken by
@@ -9,7 +9,7 @@
  * an acquire load order the buffer's bytes with no lock, and the worker
  * never waits.
  */
-#include "pd_ckpt_files.h"
+#include "pd_dpdk_internal.h"
 
 #include <errno.h>
 #include <inttypes.h>

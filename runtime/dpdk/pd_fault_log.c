@@ -1,8 +1,8 @@
 /*
- * pd_fault_log.c - the line a fault logs (see pd_fault_log.h).  Runs on
+ * pd_fault_log.c - the line a fault logs (see pd_dpdk_internal.h).  Runs on
  * the worker that took the fault, outside every domain, after recovery.
  */
-#include "pd_fault_log.h"
+#include "pd_dpdk_internal.h"
 
 #include <inttypes.h>
 #include <signal.h>

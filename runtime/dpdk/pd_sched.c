@@ -8,8 +8,7 @@
  * TIMING_SAMPLE) because an rdtsc per stage would cost more than the call.
  */
 #include "pd_sched.h"
-#include "pd_ckpt_files.h"
-#include "pd_fault_log.h"
+#include "pd_dpdk_internal.h"
 #include "pd_std_stage.h"
 
 #include <stdio.h>

@@ -28,10 +28,10 @@
  * output went out, before the next RX - where run-to-completion makes its
  * state consistent without a lock.  Each worker checkpoints its own
  * instances; `on_fault restore` then reloads the last image.  With a
- * checkpoint writer running (pd_ckpt_files.h), each image is also handed
+ * checkpoint writer running (pd_ckpt_files.c), each image is also handed
  * to it to be written to a file, off the packet path.
  *
- * A fault logs one line (pd_fault_log.h).
+ * A fault logs one line (pd_fault_log.c).
  */
 #ifndef PD_SCHED_H
 #define PD_SCHED_H

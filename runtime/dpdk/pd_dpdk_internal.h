@@ -1,5 +1,18 @@
 /*
- * pd_ckpt_files.h - checkpoint images as files: --checkpoint-dir writes
+ * pd_dpdk_internal.h - what the files of libpd_dpdk share and programs do
+ * not use: the checkpoint files behind pd_app's --checkpoint-dir and
+ * --restore-from, and the line a fault logs.  Not installed.
+ */
+#ifndef PD_DPDK_INTERNAL_H
+#define PD_DPDK_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct pd_worker;
+
+/*
+ * pd_ckpt_files.c: checkpoint images as files: --checkpoint-dir writes
  * them, --restore-from starts a program from them.
  *
  * Writing stays off the packet path.  A worker that has just taken a
@@ -17,17 +30,6 @@
  * image validated as any restore is (magic, version, schema fingerprint,
  * checksum, every byte); the stages must be `on_fault restore`.
  */
-#ifndef PD_CKPT_FILES_H
-#define PD_CKPT_FILES_H
-
-#include <stdbool.h>
-#include <stddef.h>
-
-#ifdef __cplusplus
-extern "C" {
-#endif
-
-struct pd_worker;
 
 /*
  * Is DIR an existing folder pd can write images to (writable) or read them
@@ -61,8 +63,25 @@ void pd_ckpt_files_stop(struct pd_worker *workers, unsigned n_workers);
  */
 int pd_ckpt_files_restore(struct pd_worker *w, const char *dir);
 
-#ifdef __cplusplus
-}
-#endif
+/*
+ * pd_fault_log.c: one line on stderr when a stage faults: which worker
+ * and stage, what the fault was, how many packets went with it, and what
+ * recovery did:
+ *
+ *   pd: worker 0: stage f3 faulted (SIGSEGV), 32 packets lost; reset: its init ran again
+ *   pd: worker 0: stage firewall faulted (panic: bad rule 7), 4 packets lost; restored its last checkpoint
+ *   pd: worker 1: stage lb faulted (quota exceeded), 8 packets lost; recovery failed: the stage is dead
+ *
+ * Per stage and worker, the first ten faults get a line each and later ones
+ * at most one a second, so a stage that faults on every batch cannot flood
+ * the log or slow the worker down; the faults left out are counted in the
+ * next line ("(and 912 more since the last line)"), and every fault is
+ * counted in the statistics.
+ */
 
-#endif /* PD_CKPT_FILES_H */
+/* On worker w, right after stage i faulted and libpd recovered it (or not):
+ * `lost` packets went with the batch, `restored` when recovery reloaded the
+ * last checkpoint.  Reads the thread's pd_last_fault(). */
+void pd_fault_log(const struct pd_worker *w, unsigned stage, unsigned lost, bool restored);
+
+#endif /* PD_DPDK_INTERNAL_H */
