@@ -16,7 +16,7 @@
 #   share/pdl/idl/std/packet.pdl
 #   share/man/man1/pdlc.1 share/man/man5/pdl.5
 #   share/vim/vimfiles/{syntax,ftdetect}/pdl.vim
-#   share/doc/pdl/{LICENSE,README.md,pdl.md}
+#   share/doc/pdl/{LICENSE,README.md,guide.md,pdl.md}
 #
 # Only static libraries: the proxies inline libpd's internal layouts into
 # every program, so before 1.0 any release may change its binary interface;
@@ -83,6 +83,6 @@ put 644 docs/man/pdlc.1 share/man/man1
 put 644 docs/man/pdl.5 share/man/man5
 put 644 packaging/vim/syntax/pdl.vim share/vim/vimfiles/syntax
 put 644 packaging/vim/ftdetect/pdl.vim share/vim/vimfiles/ftdetect
-for f in LICENSE README.md docs/pdl.md; do
+for f in LICENSE README.md docs/guide.md docs/pdl.md; do
 	put 644 "$f" share/doc/pdl
 done
