@@ -19,6 +19,7 @@ typedef struct emit_ctx {
 	const char *stem;               /* the output's file name without .pdl.h */
 	struct symtab *emitted;         /* aggregate typedefs already written */
 	bool walk_used_w;               /* emit_walks.c: the last walk body used its walk */
+	bool walk_used_rc;              /* ... and tested a result in rc */
 } emit_ctx;
 
 /*

@@ -378,8 +378,7 @@ static void emit_vec_helpers(emit_ctx *e, const type *t)
 
 	fprintf(c, "\nstatic bool %s_equal(pd_eq_ctx *c, const %s *a, const %s *b)\n{\n", v, v, v);
 	fputs("\tif (a->len != b->len)\n\t\treturn false;\n", c);
-	if (!needs_free(el) && el->kind != TYPE_LABELED && el->kind != TYPE_ARRAY && el->kind != TYPE_F64)
-		fputs("\t(void)c;\n", c);
+	fputs("\t(void)c;\t/* (used only by elements that hold objects) */\n", c);
 	fputs("\tfor (uint32_t i = 0; i < a->len; i++) {\n", c);
 	emit_value(e, EQUAL, el, "a->items[i]", "b->items[i]", 2);
 	fputs("\t}\n\treturn true;\n}\n", c);

@@ -71,8 +71,9 @@ bool type_needs_walk(const type *t, walk_op op)
 }
 
 /* `if ((rc = CALL) < 0) return rc;`, at depth. */
-static void checked(FILE *o, int depth, const char *call)
+static void checked(emit_ctx *e, FILE *o, int depth, const char *call)
 {
+	e->walk_used_rc = true;
 	indent(o, depth);
 	fprintf(o, "if ((rc = %s) < 0)\n", call);
 	indent(o, depth + 1);
@@ -91,8 +92,8 @@ static void nested(emit_ctx *e, FILE *o, walk_op op, const decl *d, const char *
 		fprintf(o, "%s_move_give(%s, %s);\n", c_name(d), w, p);
 		return;
 	}
-	checked(o, depth, ast_printf("pd_walk_enter(%s)", w));
-	checked(o, depth, ast_printf("%s_%s(%s, %s)", c_name(d), walk_names[op], w, p));
+	checked(e, o, depth, ast_printf("pd_walk_enter(%s)", w));
+	checked(e, o, depth, ast_printf("%s_%s(%s, %s)", c_name(d), walk_names[op], w, p));
 	indent(o, depth);
 	fprintf(o, "pd_walk_leave(%s);\n", w);
 }
@@ -140,9 +141,9 @@ void emit_walk_value(emit_ctx *e, FILE *o, walk_op op, const type *t, const char
 	switch (t->kind) {
 	case TYPE_BYTES:
 		if (op == WALK_INSPECT)
-			checked(o, depth, ast_printf("pd_probe_read(%s.data, %s.len)", a, a));
+			checked(e, o, depth, ast_printf("pd_probe_read(%s.data, %s.len)", a, a));
 		else if (op == WALK_CHECK)
-			checked(o, depth, ast_printf("(%s.data || %s.len) ? pd_move_visit(%s, %s.data, %s.len) : 0",
+			checked(e, o, depth, ast_printf("(%s.data || %s.len) ? pd_move_visit(%s, %s.data, %s.len) : 0",
 			                             a, a, w, a, a));
 		else {
 			indent(o, depth);
@@ -153,10 +154,10 @@ void emit_walk_value(emit_ctx *e, FILE *o, walk_op op, const type *t, const char
 		return;
 	case TYPE_VEC: {
 		if (op == WALK_INSPECT)
-			checked(o, depth, ast_printf("pd_probe_read(%s.items, (size_t)%s.len * sizeof(*%s.items))",
+			checked(e, o, depth, ast_printf("pd_probe_read(%s.items, (size_t)%s.len * sizeof(*%s.items))",
 			                             a, a, a));
 		else if (op == WALK_CHECK)
-			checked(o, depth, ast_printf("(%s.items || %s.len || %s.cap) ? pd_move_visit(%s, %s.items, "
+			checked(e, o, depth, ast_printf("(%s.items || %s.len || %s.cap) ? pd_move_visit(%s, %s.items, "
 			                             "(size_t)(%s.len > %s.cap ? %s.len : %s.cap) * sizeof(*%s.items)) : 0",
 			                             a, a, a, w, a, a, a, a, a, a));
 		else {
@@ -200,6 +201,7 @@ void emit_walk_value(emit_ctx *e, FILE *o, walk_op op, const type *t, const char
 		if (t->kind == TYPE_SHARED) {
 			/* (inspection only: shared objects never move) */
 			indent(o, depth + 1);
+			e->walk_used_rc = true;
 			fprintf(o, "if ((rc = pd_walk_shared(%s, %s, %s)) < 0)\n", w, a, size);
 			indent(o, depth + 2);
 			fputs("return rc;\n", o);
@@ -210,11 +212,11 @@ void emit_walk_value(emit_ctx *e, FILE *o, walk_op op, const type *t, const char
 			fputs("}\n", o);
 		} else if (op == WALK_INSPECT) {
 			if (!opaque)
-				checked(o, depth + 1, ast_printf("pd_probe_read(%s, %s)", a, size));
+				checked(e, o, depth + 1, ast_printf("pd_probe_read(%s, %s)", a, size));
 			if (!opaque)
 				nested(e, o, op, d, a, w, depth + 1);
 		} else if (op == WALK_CHECK) {
-			checked(o, depth + 1, ast_printf("pd_move_visit(%s, %s, %s)", w, a, size));
+			checked(e, o, depth + 1, ast_printf("pd_move_visit(%s, %s, %s)", w, a, size));
 			if (!opaque)
 				nested(e, o, op, d, a, w, depth + 1);
 		} else {
@@ -239,7 +241,7 @@ void emit_walk_value(emit_ctx *e, FILE *o, walk_op op, const type *t, const char
 			indent(o, depth);
 			fprintf(o, "%s_move_give(%s, &%s);\n", c_name(t->decl), w, a);
 		} else {
-			checked(o, depth, ast_printf("%s_%s(%s, &%s)", c_name(t->decl), walk_names[op], w, a));
+			checked(e, o, depth, ast_printf("%s_%s(%s, &%s)", c_name(t->decl), walk_names[op], w, a));
 		}
 		return;
 	default:
@@ -277,6 +279,7 @@ static void emit_body(emit_ctx *e, const decl *d, walk_op op)
 	size_t len = 0;
 	FILE *body = open_memstream(&text, &len);
 	e->walk_used_w = false;
+	e->walk_used_rc = false;
 	for (const field *f = d->u.struct_.fields; body && f; f = f->next)
 		emit_walk_value(e, body, op, f->type, ast_printf("v->%s", f->name), "w", "", 1);
 	if (body)
@@ -290,7 +293,7 @@ static void emit_body(emit_ctx *e, const decl *d, walk_op op)
 		fputs("\t(void)w;\n", c);
 	if (!any)
 		fputs("\t(void)v;\n", c);
-	else if (op != WALK_GIVE)
+	else if (e->walk_used_rc)
 		fputs("\tint rc;\n\n", c);
 	if (text)
 		fwrite(text, 1, len, c);

@@ -55,6 +55,7 @@ static bool firewall_vec_shared_rule_equal(pd_eq_ctx *c, const firewall_vec_shar
 {
 	if (a->len != b->len)
 		return false;
+	(void)c;	/* (used only by elements that hold objects) */
 	for (uint32_t i = 0; i < a->len; i++) {
 		switch (pd_eq_shared(c, a->items[i], b->items[i])) {
 		case -1:

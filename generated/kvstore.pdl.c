@@ -117,6 +117,7 @@ static bool kvstore_vec_entry_equal(pd_eq_ctx *c, const kvstore_vec_entry *a, co
 {
 	if (a->len != b->len)
 		return false;
+	(void)c;	/* (used only by elements that hold objects) */
 	for (uint32_t i = 0; i < a->len; i++) {
 		if (!kvstore_entry_equal(c, &a->items[i], &b->items[i]))
 			return false;

@@ -54,6 +54,7 @@ static bool maglev_vec_flow_entry_equal(pd_eq_ctx *c, const maglev_vec_flow_entr
 {
 	if (a->len != b->len)
 		return false;
+	(void)c;	/* (used only by elements that hold objects) */
 	for (uint32_t i = 0; i < a->len; i++) {
 		if (!maglev_flow_entry_equal(c, &a->items[i], &b->items[i]))
 			return false;
@@ -101,6 +102,7 @@ static bool maglev_vec_backend_slot_equal(pd_eq_ctx *c, const maglev_vec_backend
 {
 	if (a->len != b->len)
 		return false;
+	(void)c;	/* (used only by elements that hold objects) */
 	for (uint32_t i = 0; i < a->len; i++) {
 		if (!maglev_backend_slot_equal(c, &a->items[i], &b->items[i]))
 			return false;

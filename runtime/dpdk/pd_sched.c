@@ -10,6 +10,7 @@
 #include "pd_sched.h"
 #include "pd_dpdk_internal.h"
 #include "pd_std_stage.h"
+#include "pd_ckpt.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -271,7 +272,11 @@ static void checkpoint_due(pd_worker *w)
 			s->checkpoints++;
 			pd_ckpt_files_post(w, i);
 		} else {
-			s->ckpt_errors++;
+			if (s->ckpt_errors++ == 0)   /* say it once, count it always */
+				fprintf(stderr, "pd: worker %u: stage %s: checkpoint failed (%s%s%s); "
+					"the previous image is kept\n", w->id, pd_stats_stage_name(i),
+					pd_strerror(rc), *pd_ckpt_save_error() ? ": " : "",
+					pd_ckpt_save_error());
 		}
 		s->ckpt_cycles += rte_rdtsc() - t;
 	}

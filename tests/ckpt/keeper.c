@@ -69,3 +69,63 @@ int graph_forgetful_init(void *arg)
 	return keeper_init();
 }
 
+
+/* ---- the chainer: a state as deep as its data ---- */
+
+/* What a fresh chainer's state says (a restore that fails must leave it). */
+#define CHAIN_FRESH 777u
+
+static int chain_grow(void *self, uint32_t n)
+{
+	graph_link *l = self;
+	while (l->next)
+		l = l->next;
+	for (uint32_t i = 0; i < n; i++) {
+		l->next = pd_alloc(sizeof(*l->next), &graph_link_kind);
+		if (l->next == NULL)
+			return -PD_ENOMEM;
+		l = l->next;
+		l->value = i;
+	}
+	return 0;
+}
+
+static int chain_length(void *self, uint32_t *result)
+{
+	uint32_t n = 0;
+	for (const graph_link *l = ((const graph_link *)self)->next; l; l = l->next)
+		n++;
+	*result = n;
+	return 0;
+}
+
+static int chain_head(void *self, uint32_t *result)
+{
+	*result = ((const graph_link *)self)->value;
+	return 0;
+}
+
+static int chain_crash(void *self)
+{
+	(void)self;
+	pd_panic("chainer asked to crash");
+	return 0;
+}
+
+static const graph_chain_api_ops chain_ops = {
+	.grow = chain_grow,
+	.length = chain_length,
+	.head = chain_head,
+	.crash = chain_crash,
+};
+
+int graph_chainer_init(void *arg)
+{
+	(void)arg;
+	graph_link *s = pd_alloc(sizeof(*s), &graph_link_kind);
+	if (s == NULL)
+		return -PD_ENOMEM;
+	s->value = CHAIN_FRESH;
+	graph_chain_api_rref r;
+	return graph_chain_api_export(&chain_ops, s, NULL, NULL, &r);
+}

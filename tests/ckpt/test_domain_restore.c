@@ -8,6 +8,9 @@
 
 #include "cunit_main.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "graph.pdl.h"
 
 /* ---- tests ---- */
@@ -101,7 +104,71 @@ static void test_many_fault_restore_cycles_leak_nothing(void)
 	CU_ASSERT_EQUAL(pd_heap_live_objects(), live);
 }
 
+/* ---- what saves must load, and a failed restore is the fresh state ---- */
+
+static uint32_t chain_length(graph_chain_api_rref r)
+{
+	uint32_t n = 999999;
+	CU_ASSERT_EQUAL(graph_chain_api_length(r, &n), 0);
+	return n;
+}
+
+static void test_a_state_deeper_than_a_load_allows_is_not_saved(void)
+{
+	pd_domain *d;
+	graph_chain_api_rref r;
+	CU_ASSERT_EQUAL_FATAL(pd_domain_create(&graph_chainer_domain, &d), 0);
+	CU_ASSERT_EQUAL_FATAL(graph_chain_api_of_domain(d, 0, &r), 0);
+	/* 200 links nest 201 deep with the root: under the limit, it round trips. */
+	CU_ASSERT_EQUAL(graph_chain_api_grow(r, 200), 0);
+	CU_ASSERT_EQUAL(pd_domain_checkpoint(d), 0);
+	CU_ASSERT_EQUAL(graph_chain_api_crash(r), -PD_EFAULT);
+	CU_ASSERT_EQUAL(chain_length(r), 200);
+	/* 300: the save refuses loudly, and the 200-deep image is kept. */
+	CU_ASSERT_EQUAL(graph_chain_api_grow(r, 100), 0);
+	CU_ASSERT_EQUAL(pd_domain_checkpoint(d), -PD_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pd_ckpt_save_error(), "deeper than 256"));
+	CU_ASSERT_EQUAL(graph_chain_api_crash(r), -PD_EFAULT);
+	CU_ASSERT_EQUAL(chain_length(r), 200);
+	pd_domain_stats st;
+	CU_ASSERT_EQUAL(pd_domain_get_stats(d, &st), 0);
+	CU_ASSERT_EQUAL(st.restores, 2);
+	CU_ASSERT_EQUAL(st.restore_errors, 0);
+	pd_domain_destroy(d);
+}
+
+static void test_a_restore_that_fails_leaves_the_fresh_state_and_is_counted(void)
+{
+	pd_domain *d;
+	graph_chain_api_rref r;
+	CU_ASSERT_EQUAL_FATAL(pd_domain_create(&graph_chainer_domain, &d), 0);
+	CU_ASSERT_EQUAL_FATAL(graph_chain_api_of_domain(d, 0, &r), 0);
+	CU_ASSERT_EQUAL(graph_chain_api_grow(r, 10), 0);
+	CU_ASSERT_EQUAL(pd_domain_checkpoint(d), 0);
+	/* The kept image goes bad (say, a file from another build). */
+	const void *image;
+	size_t len;
+	CU_ASSERT_EQUAL(pd_domain_checkpoint_image(d, &image, &len), 0);
+	uint8_t *bad = malloc(len);
+	memcpy(bad, image, len);
+	bad[len - 1] ^= 0xff;                          /* the checksum no longer matches */
+	CU_ASSERT_EQUAL(pd_domain_set_checkpoint_image(d, bad, len), 0);
+	free(bad);
+	CU_ASSERT_EQUAL(graph_chain_api_crash(r), -PD_EFAULT);
+	uint32_t head = 0;
+	CU_ASSERT_EQUAL(graph_chain_api_head(r, &head), 0);
+	CU_ASSERT_EQUAL(head, 777);                    /* what init made, not zeroes */
+	CU_ASSERT_EQUAL(chain_length(r), 0);
+	pd_domain_stats st;
+	CU_ASSERT_EQUAL(pd_domain_get_stats(d, &st), 0);
+	CU_ASSERT_EQUAL(st.restores, 0);
+	CU_ASSERT_EQUAL(st.restore_errors, 1);
+	pd_domain_destroy(d);
+}
+
 static const struct test_case tests[] = {
+	TEST(test_a_state_deeper_than_a_load_allows_is_not_saved),
+	TEST(test_a_restore_that_fails_leaves_the_fresh_state_and_is_counted),
 	TEST(test_restore_brings_back_last_checkpoint_after_a_fault),
 	TEST(test_reset_comes_back_empty),
 	TEST(test_recovery_before_any_checkpoint_resets),

@@ -1,25 +1,32 @@
 /*
  * test_dpdk_runtime.c - CUnit tests of runtime/dpdk that need the EAL but no
- * port: the --inject-fault parser, the batch kind returning its mbufs, and
+ * NIC (one in-process ring port at most): the --inject-fault parser, the batch kind returning its mbufs, and
  * what happens to a batch in flight when a stage faults - through a proxy
  * that arms its own frame and through a scheduler-style frame
  * (PD_CATCH_ARM), which is what the worker loop relies on; and injected
- * faults of every kind; and how pd_eal sorts a command line into EAL and
- * program arguments.  The EAL starts with pd_eal_start's defaults, so this
- * also checks that they work here.
+ * faults of every kind; the scheduler refusing graphs it would not run as
+ * checked, and resetting its own label between batches; and how pd_eal
+ * sorts a command line into EAL and program arguments.  The EAL starts
+ * with pd_eal_start's defaults, so this also checks that they work here.
  */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
+#include <rte_ring.h>
 
 #include "cunit_main.h"
 #include "pd_batch.h"
 #include "pd_eal.h"
 #include "pd_inject.h"
+#include "pd_sched.h"
+#include "pd_stats.h"
 #include "pd_std_stage.h"
+#include "nf.pdl.h"                 /* for its lattice, lvl */
 
 static struct rte_mempool *pool;
 
@@ -253,6 +260,171 @@ static void test_injected_faults_land_and_free_the_batch(void)
 	pd_domain_destroy(d);
 }
 
+/* ---- the scheduler runs exactly the graph pdlc checked ---- */
+
+static int counted_inits;
+
+static int counting_init(void *arg)
+{
+	(void)arg;
+	counted_inits++;
+	return std_stage_export(&dropping_ops, NULL, NULL, NULL, &dropping_rref);
+}
+
+static const pd_domain_spec counting_spec = { .name = "counting", .init = counting_init };
+
+/* rx -> a -> tx; rx -> b -> tx (siblings), and a -> {b, tx} (fan-out):
+ * a chain scheduler would hand each branch the other's batches.  Refused
+ * before any stage is created. */
+static void test_a_pipeline_that_is_not_a_chain_is_refused(void)
+{
+	static const uint16_t both[] = { 0, 1 }, to_tx[] = { PD_STAGE_TX },
+			      b_and_tx[] = { 1, PD_STAGE_TX }, to_a[] = { 0 };
+	pd_stage_desc siblings[] = {
+		{ .name = "a", .domain = &counting_spec, .n_next = 1, .next = to_tx },
+		{ .name = "b", .domain = &counting_spec, .n_next = 1, .next = to_tx },
+	};
+	pd_stage_desc fan_out[] = {
+		{ .name = "a", .domain = &counting_spec, .n_next = 2, .next = b_and_tx },
+		{ .name = "b", .domain = &counting_spec, .n_next = 1, .next = to_tx },
+	};
+	pd_stage_desc skip[] = {           /* a -> tx while b waits behind it */
+		{ .name = "a", .domain = &counting_spec, .n_next = 1, .next = to_tx },
+		{ .name = "b", .domain = &counting_spec, .n_next = 1, .next = to_tx },
+	};
+	const pd_pipeline_desc bad[] = {
+		{ .name = "siblings", .n_stages = 2, .stages = siblings, .n_first = 2, .first = both },
+		{ .name = "fan_out", .n_stages = 2, .stages = fan_out, .n_first = 1, .first = to_a },
+		{ .name = "skip", .n_stages = 2, .stages = skip, .n_first = 1, .first = to_a },
+		{ .name = "empty", .n_stages = 0, .stages = skip, .n_first = 1, .first = to_a },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		pd_worker w;
+		counted_inits = 0;
+		CU_ASSERT_EQUAL(pd_worker_init(&w, 0, &bad[i], 32), -PD_EINVAL);
+		CU_ASSERT_EQUAL(counted_inits, 0);
+	}
+	/* the chain beside them runs */
+	pd_stage_desc chain[2] = {
+		{ .name = "a", .domain = &counting_spec }, { .name = "b", .domain = &counting_spec },
+	};
+	pd_pipeline_desc ok;
+	pd_pipeline_chain(&ok, "chain", chain, 2);
+	pd_worker w;
+	counted_inits = 0;
+	CU_ASSERT_EQUAL_FATAL(pd_worker_init(&w, 0, &ok, 32), 0);
+	CU_ASSERT_EQUAL(counted_inits, 2);
+	pd_worker_fini(&w);
+}
+
+/*
+ * The unit of work is one batch: what this worker's own code learned in one
+ * (here: a control call in the batch hook that read something labelled
+ * lvl {a}) must not run the next batch at that label, or a stage cleared
+ * at bottom would refuse every batch after the first labelled one.
+ */
+static struct rte_ring *rx_ring, *tx_ring;
+static unsigned hook_batches;
+static int public_batches;
+
+static int public_process(void *self, pd_batch *b, pd_batch **result)
+{
+	(void)self;
+	public_batches++;
+	*result = b;
+	return 0;
+}
+
+static const std_stage_ops public_ops = { .process = public_process };
+
+static int public_init(void *arg)
+{
+	(void)arg;
+	std_stage_rref r;
+	return std_stage_export(&public_ops, NULL, NULL, NULL, &r);
+}
+
+static void send_one_packet(void)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	CU_ASSERT_PTR_NOT_NULL(rte_pktmbuf_append(m, 60));
+	CU_ASSERT_EQUAL(rte_ring_enqueue(rx_ring, m), 0);
+}
+
+static void labelling_hook(pd_worker *w, bool final, void *arg)
+{
+	(void)w;
+	(void)arg;
+	if (final)
+		return;
+	hook_batches++;
+	/* what a control call into a labelled domain leaves this code holding */
+	pd_labels held = pd_labels_set(pd_labels_current(), &nf_lvl_lattice, NF_LVL_A);
+	CU_ASSERT_EQUAL(pd_label_set_outside(held), 0);
+	if (hook_batches < 3)
+		send_one_packet();
+	else
+		pd_sched_running = false;
+}
+
+static uint16_t ring_port(const char *name, struct rte_ring *rx, struct rte_ring *tx)
+{
+	int port = rte_eth_from_rings(name, &rx, 1, &tx, 1, (unsigned)rte_socket_id());
+	CU_ASSERT_FATAL(port >= 0);
+	struct rte_eth_conf conf = { 0 };
+	CU_ASSERT_EQUAL_FATAL(rte_eth_dev_configure((uint16_t)port, 1, 1, &conf), 0);
+	CU_ASSERT_EQUAL_FATAL(rte_eth_rx_queue_setup((uint16_t)port, 0, 64, SOCKET_ID_ANY, NULL, pool), 0);
+	CU_ASSERT_EQUAL_FATAL(rte_eth_tx_queue_setup((uint16_t)port, 0, 64, SOCKET_ID_ANY, NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(rte_eth_dev_start((uint16_t)port), 0);
+	return (uint16_t)port;
+}
+
+static void test_a_batch_does_not_inherit_the_labels_of_the_one_before(void)
+{
+	static const pd_domain_spec public_spec = {
+		.name = "cleared_public", .init = public_init,
+		.lattice = &nf_lvl_lattice, .clearance = NF_LVL_BOTTOM,
+	};
+	static const char *const stage_names[] = { "cleared_public" };
+	rx_ring = rte_ring_create("lbl_rx", 64, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	tx_ring = rte_ring_create("lbl_tx", 64, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rx_ring);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tx_ring);
+	uint16_t port = ring_port("net_lbl", rx_ring, tx_ring);
+
+	CU_ASSERT_EQUAL_FATAL(pd_stats_init("labelled", 1, stage_names, 1), 0);
+	pd_stage_desc stage = { .name = "cleared_public", .domain = &public_spec };
+	pd_pipeline_desc p;
+	pd_pipeline_chain(&p, "labelled", &stage, 1);
+	static pd_worker w;
+	CU_ASSERT_EQUAL_FATAL(pd_worker_init(&w, 0, &p, 32), 0);
+	w.n_streams = 1;
+	w.streams[0] = (pd_stream){ .rx_port = port, .tx_port = port };
+
+	hook_batches = 0;
+	public_batches = 0;
+	send_one_packet();
+	pd_sched_set_batch_hook(labelling_hook, NULL);
+	pd_sched_running = true;
+	pd_worker_loop(&w);
+	pd_sched_set_batch_hook(NULL, NULL);
+
+	CU_ASSERT_EQUAL(hook_batches, 3);
+	CU_ASSERT_EQUAL(public_batches, 3);           /* not 1: the later two were not refused */
+	CU_ASSERT_EQUAL(w.stats[0]->drops, 0);
+	CU_ASSERT_EQUAL(rte_ring_count(tx_ring), 3);  /* all three went out */
+	pd_worker_fini(&w);
+	void *m;
+	while (rte_ring_dequeue(tx_ring, &m) == 0)
+		rte_pktmbuf_free(m);
+	rte_eth_dev_stop(port);
+	rte_eth_dev_close(port);
+	rte_ring_free(rx_ring);
+	rte_ring_free(tx_ring);
+	pd_label_reset_outside();
+}
+
 static void test_default_eal_prefix_is_unique_per_process(void)
 {
 	char want[32];
@@ -317,6 +489,8 @@ int main(int argc, char **argv)
 		TEST(test_fault_lands_in_scheduler_frame),
 		TEST(test_injection_without_caller_frame_is_refused),
 		TEST(test_injected_faults_land_and_free_the_batch),
+		TEST(test_a_pipeline_that_is_not_a_chain_is_refused),
+		TEST(test_a_batch_does_not_inherit_the_labels_of_the_one_before),
 		TEST(test_default_eal_prefix_is_unique_per_process),
 	};
 	int pargc;
