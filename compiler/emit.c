@@ -4,7 +4,9 @@
  * The output is a pure function of the input: no dates, no absolute paths,
  * no pointer values, so two runs give the same bytes and generated/ can be
  * committed and diffed.  Files are written to a temporary name and renamed
- * into place, so a failed run never leaves a half-written file behind.
+ * into place, so a failed run never leaves a half-written file behind; a
+ * file whose bytes would not change is left alone, so its time stamp does
+ * not change either (Ninja's `restat` then skips what depends on it).
  */
 #include "emit.h"
 
@@ -15,6 +17,7 @@
 #include <string.h>
 
 #include "diag.h"
+#include "paths.h"
 #include "symtab.h"
 #include "version.h"
 
@@ -45,11 +48,12 @@ static void header_prologue(emit_ctx *e)
 	fputs("#include \"pd.h\"\n#include \"pd_data.h\"\n#include \"pd_lattice.h\"\n#include \"pd_wiring.h\"\n#include \"pd_ckpt.h\"\n", h);
 	for (import *imp = e->mod->imports; imp; imp = imp->next)
 		fprintf(h, "#include \"%s.h\"\n", imp->path);
-	fputs("\n", h);
+	fputs("\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n", h);
 }
 
 static void header_epilogue(emit_ctx *e)
 {
+	fputs("#ifdef __cplusplus\n}\n#endif\n\n", e->h);
 	fputs("#endif /* ", e->h);
 	guard_name(e->h, e->mod);
 	fputs(" */\n", e->h);
@@ -63,8 +67,28 @@ static void source_prologue(emit_ctx *e)
 	fprintf(e->c, "#include \"%s.pdl.h\"\n", e->stem);
 }
 
+/* True when PATH already holds exactly DATA. */
+static bool same_bytes(const char *path, const char *data, size_t len)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return false;
+	bool same = true;
+	char buf[8192];
+	size_t at = 0, n;
+	while (same && (n = fread(buf, 1, sizeof buf, f)) > 0) {
+		same = at + n <= len && memcmp(buf, data + at, n) == 0;
+		at += n;
+	}
+	same = same && !ferror(f) && at == len;
+	fclose(f);
+	return same;
+}
+
 static int write_file(const char *path, const char *data, size_t len)
 {
+	if (same_bytes(path, data, len))
+		return 0;
 	size_t n = strlen(path) + 5;
 	char *tmp = malloc(n);
 	if (tmp == NULL)
@@ -83,7 +107,20 @@ static int write_file(const char *path, const char *data, size_t len)
 	return 0;
 }
 
-int emit_module(module *m, const char *outdir, const char *stem)
+/* OUTDIR/NAME's folder, created when missing. */
+static int make_output_dir(const char *outdir, const char *name)
+{
+	const char *slash = strrchr(name, '/');
+	const char *dir = slash ? ast_printf("%s/%.*s", outdir, (int)(slash - name), name) : outdir;
+	const char *failed;
+	if (paths_make_dirs(dir, &failed) != 0) {
+		diag_fatal("cannot create output folder '%s': %s", failed, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int emit_module(module *m, const char *outdir, const char *name)
 {
 	char *hbuf = NULL, *cbuf = NULL;
 	size_t hlen = 0, clen = 0;
@@ -91,7 +128,7 @@ int emit_module(module *m, const char *outdir, const char *stem)
 		.h = open_memstream(&hbuf, &hlen),
 		.c = open_memstream(&cbuf, &clen),
 		.mod = m,
-		.stem = stem,
+		.stem = paths_base(name),
 		.emitted = symtab_new(),
 	};
 	if (e.h == NULL || e.c == NULL) {
@@ -110,16 +147,11 @@ int emit_module(module *m, const char *outdir, const char *stem)
 	fclose(e.h);
 	fclose(e.c);
 
-	size_t n = strlen(outdir) + strlen(stem) + 16;
-	char *path = malloc(n);
-	int rc = -1;
-	if (path) {
-		snprintf(path, n, "%s/%s.pdl.h", outdir, stem);
-		rc = write_file(path, hbuf, hlen);
-		snprintf(path, n, "%s/%s.pdl.c", outdir, stem);
-		rc = rc == 0 ? write_file(path, cbuf, clen) : rc;
-	}
-	free(path);
+	int rc = make_output_dir(outdir, name);
+	if (rc == 0)
+		rc = write_file(ast_printf("%s/%s.pdl.h", outdir, name), hbuf, hlen);
+	if (rc == 0)
+		rc = write_file(ast_printf("%s/%s.pdl.c", outdir, name), cbuf, clen);
 	free(hbuf);
 	free(cbuf);
 	return rc;

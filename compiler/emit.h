@@ -16,14 +16,18 @@
 typedef struct emit_ctx {
 	FILE *h, *c;
 	module *mod;
-	const char *stem;               /* file name without .pdl */
+	const char *stem;               /* the output's file name without .pdl.h */
 	struct symtab *emitted;         /* aggregate typedefs already written */
 	bool walk_used_w;               /* emit_walks.c: the last walk body used its walk */
 	bool walk_used_rc;              /* ... and tested a result in rc */
 } emit_ctx;
 
-/* Writes OUTDIR/STEM.pdl.h and OUTDIR/STEM.pdl.c for M; 0, or -1 reported. */
-int emit_module(module *m, const char *outdir, const char *stem);
+/*
+ * Writes OUTDIR/NAME.pdl.h and OUTDIR/NAME.pdl.c for M (NAME may hold
+ * folders: "std/packet"), creating the folders that are missing; a file
+ * whose bytes would not change is not rewritten.  0, or -1 reported.
+ */
+int emit_module(module *m, const char *outdir, const char *name);
 
 /* The artefacts, in the order they appear in the output. */
 void emit_labels(emit_ctx *e);

@@ -2,7 +2,7 @@
  * loader.c - import resolution, cycle detection, one parse per file.
  *
  * An import is looked up beside the importing file first, then in each -I
- * folder in order.  A file reached twice (by two imports, or a diamond) is
+ * folder in order, then in the standard folder (the installed .pdl files).  A file reached twice (by two imports, or a diamond) is
  * parsed once: modules are keyed by their resolved real path.  Cycles are
  * found with the classic three-colour depth-first walk.
  */
@@ -58,14 +58,16 @@ static const char *resolve_import(loader *l, const module *from, const import *i
 	const char *candidate = join_path(dir_of(from->src->path), imp->path);
 	if (access(candidate, F_OK) == 0)
 		return candidate;
-	for (int i = 0; i < l->n_include_dirs; i++) {
-		const char *p = join_path(l->include_dirs[i], imp->path);
-		if (access(p, F_OK) == 0)
+	for (int i = 0; i <= l->n_include_dirs; i++) {
+		const char *dir = i < l->n_include_dirs ? l->include_dirs[i] : l->std_dir;
+		const char *p = dir ? join_path(dir, imp->path) : NULL;
+		if (p && access(p, F_OK) == 0)
 			return p;
 	}
 	diag_error(imp->at, "cannot find imported file '%s'", imp->path);
-	diag_note(imp->at, "looked in '%s'%s", dir_of(from->src->path)[0] ? dir_of(from->src->path) : ".",
-	          l->n_include_dirs ? " and the -I folders" : " (no -I folders given)");
+	diag_note(imp->at, "looked in '%s'%s%s%s%s", dir_of(from->src->path)[0] ? dir_of(from->src->path) : ".",
+	          l->n_include_dirs ? " and the -I folders" : " (no -I folders given)",
+	          l->std_dir ? ", then in '" : "", l->std_dir ? l->std_dir : "", l->std_dir ? "'" : "");
 	return NULL;
 }
 

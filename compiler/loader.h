@@ -9,6 +9,7 @@
 typedef struct loader {
 	const char **include_dirs;      /* -I, in order */
 	int n_include_dirs;
+	const char *std_dir;            /* searched after them; NULL for none */
 	module **modules;               /* every module read, imports before importers */
 	int n_modules, cap_modules;
 } loader;

@@ -23,6 +23,10 @@
 #include "firewall.pdl.h"
 #include "maglev.pdl.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* domain parse : stage.  The stage code defines demo_parse_init: it runs inside
  * each new instance (and again on reset), allocates the state and exports
  * the stage object first. */
@@ -31,5 +35,9 @@ extern const pd_domain_spec demo_parse_domain;
 
 /* pipeline main: 3 stages from rx to tx */
 extern const pd_pipeline_desc demo_main_pipeline;
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* PDL_DEMO_H */

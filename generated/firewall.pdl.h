@@ -21,6 +21,10 @@
 #include "pd_ckpt.h"
 #include "std/packet.pdl.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* a handle to a filter (runtime/pd_rref.h) */
 typedef struct firewall_filter_rref {
 	pd_rref r;
@@ -236,5 +240,9 @@ static inline int firewall_filter_export(const firewall_filter_ops *ops, void *s
  * the filter object first. */
 int firewall_firewall_init(void *arg);
 extern const pd_domain_spec firewall_firewall_domain;
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* PDL_FIREWALL_H */

@@ -20,6 +20,10 @@
 #include "pd_wiring.h"
 #include "pd_ckpt.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* labels tenants: the powerset of 3 atoms; a label is a set of atom bits */
 enum kvstore_tenants_label {
 	KVSTORE_TENANTS_ALICE = 1u << 0,
@@ -503,5 +507,9 @@ extern const pd_domain_spec kvstore_alice_client_domain;
  * the client object first. */
 int kvstore_bob_client_init(void *arg);
 extern const pd_domain_spec kvstore_bob_client_domain;
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* PDL_KVSTORE_H */

@@ -21,6 +21,10 @@
 #include "pd_ckpt.h"
 #include "std/packet.pdl.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* a handle to a balancer (runtime/pd_rref.h) */
 typedef struct maglev_balancer_rref {
 	pd_rref r;
@@ -384,5 +388,9 @@ static inline int maglev_balancer_export(const maglev_balancer_ops *ops, void *s
  * the balancer object first. */
 int maglev_maglev_init(void *arg);
 extern const pd_domain_spec maglev_maglev_domain;
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* PDL_MAGLEV_H */

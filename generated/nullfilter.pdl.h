@@ -21,6 +21,10 @@
 #include "pd_ckpt.h"
 #include "std/packet.pdl.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* a handle to a filter (runtime/pd_rref.h) */
 typedef struct nullfilter_filter_rref {
 	pd_rref r;
@@ -137,5 +141,9 @@ extern const pd_domain_spec nullfilter_null_domain;
 
 /* pipeline chain: 5 stages from rx to tx */
 extern const pd_pipeline_desc nullfilter_chain_pipeline;
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* PDL_NULLFILTER_H */

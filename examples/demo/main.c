@@ -5,8 +5,9 @@
  *   demo [EAL args] -- [--rule RULE]... [Maglev options] [--control PIPE] [options]
  *   demo [EAL args] -- --bench [--bench-samples N]
  *
- * With no EAL arguments it replays tests/traces/demo.pcap into
- * build/demo-out.pcap (run from the repo root; --bench: over net_null).
+ * With no EAL arguments naming a port it replays the built-in copy of
+ * tests/traces/demo.pcap into build/demo-out.pcap, from any folder
+ * (demo_trace.h; --bench: over net_null).
  * After the run it prints, besides the statistics table, a summary in plain
  * words; the per-backend counts are read back from the output pcap, so they
  * say what really left the pipeline.  The Maglev options (--backend,
@@ -21,6 +22,7 @@
 
 #include "control.h"
 #include "demo.h"
+#include "demo_trace.h"
 #include "pd_app.h"
 #include "pd_eal.h"
 #include "pd_stats.h"
@@ -216,9 +218,7 @@ static void tick(double secs, void *ctx)
 
 int main(int argc, char **argv)
 {
-	static const char *const pcap_vdevs[] = {
-		"net_pcap0,rx_pcap=tests/traces/demo.pcap,tx_pcap=build/demo-out.pcap", NULL
-	};
+	static const char *pcap_vdevs[] = { NULL, NULL };
 	static const char *const null_vdevs[] = { "net_null0", NULL };
 	static demo_config cfg;
 	static char usage[2048];
@@ -243,6 +243,8 @@ int main(int argc, char **argv)
 	/* The default ports depend on the mode, and are chosen before the EAL starts. */
 	for (int i = 1; i < argc; i++)
 		bench |= !strcmp(argv[i], "--bench");
+	if (!bench && (pcap_vdevs[0] = demo_trace_vdev("demo-out.pcap")) == NULL)
+		return 1;
 	const char *const *vdevs = bench ? null_vdevs : pcap_vdevs;
 	int rc = pd_app_start(argc, argv, vdevs, &opts);
 	if (rc != 0)

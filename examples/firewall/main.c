@@ -6,8 +6,9 @@
  *            [--checkpoint-every N] [common options, --checkpoint-dir DIR among them]
  *   firewall --ckpt-bench [--bench-rules N] [--bench-runs N]     (no EAL)
  *
- * With no EAL arguments it replays tests/traces/demo.pcap into
- * build/firewall-out.pcap.  --add-rule-at adds a rule at run time, through
+ * With no EAL arguments naming a port it replays the built-in copy of
+ * tests/traces/demo.pcap into build/firewall-out.pcap, from any folder
+ * (demo_trace.h).  --add-rule-at adds a rule at run time, through
  * the stage's rref (the generated proxy firewall_filter_add_rule), on each
  * worker once its firewall has seen BATCH batches: the control-plane call a
  * run-to-completion pipeline makes at a batch boundary.  At exit each
@@ -21,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "demo_trace.h"
 #include "firewall_bench.h"
 #include "firewall_stage.h"
 #include "pd_app.h"
@@ -126,9 +128,7 @@ static void batch_hook(pd_worker *w, bool final, void *arg)
 
 int main(int argc, char **argv)
 {
-	static const char *const pcap_vdevs[] = {
-		"net_pcap0,rx_pcap=tests/traces/demo.pcap,tx_pcap=build/firewall-out.pcap", NULL
-	};
+	static const char *pcap_vdevs[] = { NULL, NULL };
 	static fw_opts o = { .checkpoint_every = -1 };
 	pd_app_opts opts = {
 		.extra = fw_option,
@@ -144,6 +144,8 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "--ckpt-bench"))
 			return firewall_ckpt_bench(argc, argv);
+	if ((pcap_vdevs[0] = demo_trace_vdev("firewall-out.pcap")) == NULL)
+		return 1;
 	int rc = pd_app_start(argc, argv, pcap_vdevs, &opts);
 	if (rc != 0)
 		return rc > 0 ? 0 : 2;

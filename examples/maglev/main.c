@@ -11,8 +11,9 @@
  *                        [--change-after PACKETS:remove:NAME]... [common options]
  *
  * Without --backend it balances over be1..be4 (10.10.0.1-4).  With no EAL
- * arguments it replays tests/traces/demo.pcap into build/maglev-out.pcap
- * (run from the repo root).  Backends given here are the stage's start-time
+ * arguments naming a port it replays the built-in copy of
+ * tests/traces/demo.pcap into build/maglev-out.pcap, from any folder
+ * (demo_trace.h).  Backends given here are the stage's start-time
  * configuration (stage_maglev.h); at run time they change through the
  * balancer rref (maglev_balancer_add_backend / _remove_backend): each
  * --change-at is made that many seconds into the run, by every worker on
@@ -31,6 +32,7 @@
 #include <string.h>
 
 #include "control.h"
+#include "demo_trace.h"
 #include "pd_eal.h"
 #include "pd_app.h"
 #include "stage_maglev.h"
@@ -164,9 +166,7 @@ static int lb_option(int argc, char **argv, void *ctx)
 
 int main(int argc, char **argv)
 {
-	static const char *const default_vdevs[] = {
-		"net_pcap0,rx_pcap=tests/traces/demo.pcap,tx_pcap=build/maglev-out.pcap", NULL
-	};
+	static const char *default_vdevs[] = { NULL, NULL };
 	pd_app_opts opts = {
 		.extra = lb_option,
 		.tick = tick,
@@ -182,6 +182,8 @@ int main(int argc, char **argv)
 	static char usage[2048];
 	snprintf(usage, sizeof usage, "%s%s", maglev_stage_usage, opts.usage);
 	opts.usage = usage;
+	if ((default_vdevs[0] = demo_trace_vdev("maglev-out.pcap")) == NULL)
+		return 1;
 	int rc = pd_app_start(argc, argv, default_vdevs, &opts);
 	if (rc != 0)
 		return rc > 0 ? 0 : 2;

@@ -166,6 +166,10 @@ static void write_outputs(const char *dir, const bench_row *rows, unsigned n,
 	struct stat st;
 	char csv[512], png[512];
 
+	if (!dir) {
+		printf("bench: --bench-out DIR also writes figure2.csv and figure2.png\n");
+		return;
+	}
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
 		printf("bench: no directory %s: CSV and plot not written\n", dir);
 		return;

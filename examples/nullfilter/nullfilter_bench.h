@@ -7,7 +7,7 @@
 #include "pd_wiring.h"
 
 /* Runs the benchmark (EAL already started), stops the EAL, returns the exit
- * status.  Writes figure2.csv and figure2.png into out_dir when it exists. */
+ * status.  Writes figure2.csv and figure2.png into out_dir (NULL: no files). */
 int nullfilter_bench(const pd_pipeline_desc *p, const char *out_dir,
 		     unsigned samples);
 

@@ -20,6 +20,10 @@
 #include "pd_wiring.h"
 #include "pd_ckpt.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* a handle to a stage (runtime/pd_rref.h) */
 typedef struct std_stage_rref {
 	pd_rref r;
@@ -101,5 +105,9 @@ static inline int std_stage_export(const std_stage_ops *ops, void *self,
 {
 	return pd_export(&std_stage_iface, ops, self, acl, acl_arg, out ? &out->r : NULL);
 }
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* PDL_STD_H */

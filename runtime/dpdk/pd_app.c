@@ -21,6 +21,7 @@
 #include <rte_lcore.h>
 #include <rte_pause.h>
 
+#include "pd_dpdk_internal.h"
 #include "pd_eal.h"
 
 static pd_worker workers[PD_MAX_WORKERS];
@@ -120,17 +121,23 @@ static int parse_number(const char *opt, const char *v, double lo, double hi,
 
 static void usage(const char *prog, const pd_app_opts *o)
 {
-	fprintf(stderr,
-		"usage: %s [EAL args] -- [options]\n"
-		"  --burst N                  packets per RX burst, 1..%d (32)\n"
-		"  --inject-fault S:N[:KIND]  fault stage S every N batches; KIND\n"
-		"                             segv|abort|assert|fpe (segv)\n"
-		"  --duration SECONDS         stop after this long\n"
-		"  --idle-exit MS             stop once idle for MS ms\n"
-		"  --checkpoint-dir DIR       also write each checkpoint to DIR/STAGE-WORKER.ckpt\n"
-		"  --direct                   call stages without isolation\n"
-		"  --quiet                    no progress lines\n%s",
-		prog, PD_BATCH_MAX, o->usage ? o->usage : "");
+	printf("usage: %s [EAL args] [options]\n"
+	       "  --burst N                  packets per RX burst, 1..%d (32)\n"
+	       "  --inject-fault S:N[:KIND]  fault stage S every N batches; KIND\n"
+	       "                             segv|abort|assert|fpe (segv)\n"
+	       "  --duration SECONDS         stop after this long\n"
+	       "  --idle-exit MS             stop once idle for MS ms\n"
+	       "  --loop                     replay pcap inputs forever (without it a\n"
+	       "                             run over pcap files ends with them)\n"
+	       "  --checkpoint-dir DIR       also write each checkpoint to DIR/STAGE-WORKER.ckpt\n"
+	       "  --restore-from DIR         start the stages from DIR/STAGE-WORKER.ckpt\n"
+	       "  --direct                   call stages without isolation\n"
+	       "  --quiet                    no progress lines\n%s"
+	       "EAL args are DPDK's (-l 0-1, --vdev=net_pcap0,rx_pcap=IN,tx_pcap=OUT,\n"
+	       "-a PCI_ADDRESS, ...; a '--' may end them).  Without any, or without one\n"
+	       "naming a device, the program adds its default port, --no-pci and, with\n"
+	       "no hugepages, --no-huge -m 256.\n",
+	       prog, PD_BATCH_MAX, o->usage ? o->usage : "");
 }
 
 static int parse(int argc, char **argv, pd_app_opts *o)
@@ -141,10 +148,7 @@ static int parse(int argc, char **argv, pd_app_opts *o)
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			usage(argv[0], o);
-			return 1;
-		} else if (!strcmp(a, "--burst")) {
+		if (!strcmp(a, "--burst")) {
 			if (parse_number(a, v, 1, PD_BATCH_MAX, &d))
 				return -1;
 			o->burst = (unsigned)d;
@@ -170,13 +174,21 @@ static int parse(int argc, char **argv, pd_app_opts *o)
 			}
 			o->inject_specs[o->n_injects++] = v;
 			i++;
-		} else if (!strcmp(a, "--checkpoint-dir")) {
+		} else if (!strcmp(a, "--checkpoint-dir") || !strcmp(a, "--restore-from")) {
+			bool write = a[2] == 'c';
 			if (!v) {
-				fprintf(stderr, "pd: --checkpoint-dir wants a folder\n");
+				fprintf(stderr, "pd: %s wants a folder\n", a);
 				return -1;
 			}
-			pd_sched_set_checkpoint_dir(v);
+			if (pd_ckpt_files_check_dir(a, v, write) < 0)
+				return -1;
+			if (write)
+				o->checkpoint_dir = v;
+			else
+				o->restore_from = v;
 			i++;
+		} else if (!strcmp(a, "--loop")) {
+			o->loop = true;
 		} else if (!strcmp(a, "--direct")) {
 			o->direct = true;
 		} else if (!strcmp(a, "--quiet")) {
@@ -186,8 +198,8 @@ static int parse(int argc, char **argv, pd_app_opts *o)
 			if (n < 0)
 				return -1;
 			if (n == 0) {
-				fprintf(stderr, "pd: unknown option '%s' (EAL options go "
-					"before '--'; --help lists the program's)\n", a);
+				fprintf(stderr, "pd: unknown option '%s' (--help lists the "
+					"program's; EAL options are DPDK's)\n", a);
 				return -1;
 			}
 			i += n - 1;
@@ -209,6 +221,16 @@ int pd_app_start(int argc, char **argv, const char *const *default_vdevs,
 
 	if (!opts->burst)
 		opts->burst = 32;
+	/* Before the EAL: --help needs none, and --loop changes its vdevs. */
+	pargc = pd_eal_program_args(argc, argv, &pargv);
+	for (int i = 1; i < pargc; i++) {
+		if (!strcmp(pargv[i], "--help") || !strcmp(pargv[i], "-h")) {
+			usage(argv[0], opts);
+			return 1;
+		}
+		if (!strcmp(pargv[i], "--loop"))
+			pd_eal_loop_pcap(true);
+	}
 	if (pd_eal_start(argc, argv, default_vdevs, &pargc, &pargv) < 0)
 		return -1;
 	int rc = parse(pargc, pargv, opts);
@@ -241,6 +263,8 @@ static void assign_streams(void)
 			s->rx_queue = (uint16_t)w;
 			s->tx_port = tx->port_id;
 			s->tx_queue = (uint16_t)w;
+			s->replay = rx->replay;
+			s->ended = false;
 		}
 	}
 }
@@ -274,20 +298,50 @@ static void arm_injection(const pd_app_opts *o)
 		}
 }
 
+/*
+ * Has the input ended?  Only when every port replays pcap files and every
+ * stream reading one has had an empty burst: a live port or a looping
+ * replay never ends by itself.
+ */
+static bool input_ended(void)
+{
+	unsigned streams = 0;
+
+	for (unsigned p = 0; p < pd_ports_count(); p++)
+		if (!pd_port(p)->replay)
+			return false;
+	for (unsigned w = 0; w < n_workers; w++)
+		for (unsigned k = 0; k < workers[w].n_streams; k++, streams++)
+			if (!workers[w].streams[k].ended)
+				return false;
+	return streams > 0;
+}
+
+static uint64_t last_rx_tsc(uint64_t start)
+{
+	uint64_t last = start;
+	for (unsigned w = 0; w < n_workers; w++)
+		if (workers[w].last_rx_tsc > last)
+			last = workers[w].last_rx_tsc;
+	return last;
+}
+
 /* Progress once a second, deadlines; returns when the run should end. */
 static void *control(void *arg)
 {
 	(void)arg;
 	uint64_t hz = rte_get_tsc_hz(), start = rte_rdtsc(), next = start + hz;
 	const pd_app_opts *o = run_opts;
+	double secs = 0;
 
 	while (!__atomic_load_n(&stopping, __ATOMIC_SEQ_CST)) {
 		usleep(10 * 1000);
 		uint64_t now = rte_rdtsc();
-		double secs = (double)(now - start) / (double)hz;
+		secs = (double)(now - start) / (double)hz;
 		if (now >= next) {
 			if (!o->quiet)
-				pd_stats_print_progress(stdout, secs);
+				pd_stats_print_progress(stdout, secs,
+					(double)(last_rx_tsc(start) - start) / (double)hz);
 			next += hz;
 		}
 		if (o->tick) {
@@ -297,15 +351,17 @@ static void *control(void *arg)
 		}
 		if (o->duration > 0 && secs >= o->duration)
 			request_stop();
-		if (o->idle_exit_ms > 0) {
-			uint64_t last = start;
-			for (unsigned w = 0; w < n_workers; w++)
-				if (workers[w].last_rx_tsc > last)
-					last = workers[w].last_rx_tsc;
-			if ((double)(now - last) * 1000.0 / (double)hz >= o->idle_exit_ms)
-				request_stop();
+		if (o->idle_exit_ms > 0 &&
+		    (double)(now - last_rx_tsc(start)) * 1000.0 / (double)hz >= o->idle_exit_ms)
+			request_stop();
+		if (input_ended()) {
+			printf("pd: end of the input\n");
+			request_stop();
 		}
 	}
+	/* The last stretch, however short the run was. */
+	if (!o->quiet)
+		pd_stats_print_progress(stdout, secs, (double)(last_rx_tsc(start) - start) / (double)hz);
 	return NULL;
 }
 
@@ -352,13 +408,18 @@ int pd_app_run(const pd_pipeline_desc *p, const pd_app_opts *o)
 	if (pd_ports_start(n_workers, n_workers * PD_BATCH_MAX * 2) < 0)
 		goto out_eal;
 	for (unsigned w = 0; w < n_workers; w++) {
-		if (pd_worker_init(&workers[w], w, p, o->burst) < 0) {
+		if (pd_worker_init(&workers[w], w, p, o->burst) < 0 ||
+		    (o->restore_from && pd_ckpt_files_restore(&workers[w], o->restore_from) < 0)) {
+			if (workers[w].n_stages)
+				pd_worker_fini(&workers[w]);
 			while (w--)
 				pd_worker_fini(&workers[w]);
 			goto out_ports;
 		}
 		workers[w].direct = o->direct;
 	}
+	if (o->checkpoint_dir && pd_ckpt_files_start(o->checkpoint_dir, n_workers, p->n_stages) < 0)
+		goto out_workers;
 	arm_injection(o);
 	assign_streams();
 	if (pd_stats_telemetry_register() < 0)
@@ -372,8 +433,10 @@ int pd_app_run(const pd_pipeline_desc *p, const pd_app_opts *o)
 	       pd_eal_file_prefix());
 	fflush(stdout);
 	run_workers();
+	pd_ckpt_files_stop(workers, n_workers);
 	status = 0;
 
+out_workers:
 	for (unsigned w = 0; w < n_workers; w++)
 		pd_worker_fini(&workers[w]);
 out_ports:

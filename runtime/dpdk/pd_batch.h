@@ -19,6 +19,10 @@
 
 #include "pd_heap.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define PD_BATCH_MAX 256
 
 typedef struct pd_batch {
@@ -70,5 +74,9 @@ static inline uint16_t pd_batch_tx(pd_batch *b, uint16_t port, uint16_t queue)
 	b->n = 0;
 	return sent;
 }
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* PD_BATCH_H */

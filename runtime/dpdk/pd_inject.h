@@ -18,6 +18,10 @@
 
 #include "pd_rref.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum pd_inject_kind {
 	PD_INJECT_SEGV,
 	PD_INJECT_ABORT,
@@ -51,5 +55,9 @@ int pd_inject_in_domain(pd_rref stage, void **obj, pd_inject_kind kind);
 void pd_inject_fire(pd_inject_kind kind) __attribute__((noreturn));
 
 const char *pd_inject_kind_name(pd_inject_kind kind);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* PD_INJECT_H */

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <rte_dev.h>
+#include <rte_devargs.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
@@ -20,6 +22,17 @@
 static pd_port_info ports[PD_MAX_PORTS];
 static unsigned n_ports;
 static struct rte_mempool *pool;
+
+/* Does the port read pcap files once through?  net_pcap's RX then gives
+ * an empty burst only at the end of the file (or of a pipe's input). */
+static bool replays_file(const struct rte_eth_dev_info *info)
+{
+	const struct rte_devargs *da = info->device ? rte_dev_devargs(info->device) : NULL;
+	const char *args = da && da->args ? da->args : "";
+
+	return info->driver_name && !strcmp(info->driver_name, "net_pcap") &&
+	       strstr(args, "rx_pcap=") && !strstr(args, "infinite_rx=1");
+}
 
 static int start_port(uint16_t pid, unsigned n_workers)
 {
@@ -64,6 +77,7 @@ static int start_port(uint16_t pid, unsigned n_workers)
 	(void)rte_eth_promiscuous_enable(pid);
 	ports[n_ports].port_id = pid;
 	ports[n_ports].n_queues = (uint16_t)q;
+	ports[n_ports].replay = replays_file(&info);
 	n_ports++;
 	return 0;
 }

@@ -11,7 +11,12 @@
 #ifndef PD_PORTS_H
 #define PD_PORTS_H
 
+#include <stdbool.h>
 #include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 struct rte_mempool;
 
@@ -21,6 +26,9 @@ typedef struct pd_port_info {
 	uint16_t port_id;
 	uint16_t tx_port;       /* where this port's pipeline output goes */
 	uint16_t n_queues;      /* RX queues = TX queues on this port */
+	/* RX replays pcap files (net_pcap's rx_pcap=, not infinite_rx=1): an
+	 * empty burst means the end of the input. */
+	bool replay;
 } pd_port_info;
 
 /*
@@ -41,5 +49,9 @@ void pd_ports_stop(void);
 /* Mbufs taken from every mempool and not yet returned, caches included.
  * After pd_ports_stop and with no batch alive this must be 0. */
 uint64_t pd_mbufs_in_use(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* PD_PORTS_H */

@@ -8,6 +8,7 @@
  * TIMING_SAMPLE) because an rdtsc per stage would cost more than the call.
  */
 #include "pd_sched.h"
+#include "pd_dpdk_internal.h"
 #include "pd_std_stage.h"
 #include "pd_ckpt.h"
 
@@ -22,14 +23,8 @@
 
 volatile bool pd_sched_running = true;
 
-static const char *ckpt_dir;
 static pd_batch_hook *batch_hook;
 static void *batch_hook_arg;
-
-void pd_sched_set_checkpoint_dir(const char *dir)
-{
-	ckpt_dir = dir;
-}
 
 void pd_sched_set_batch_hook(pd_batch_hook *fn, void *arg)
 {
@@ -183,6 +178,7 @@ static void count_fault(pd_worker *w, pd_domain *faulted)
 		if (w->domain[k] == faulted)
 			i = k;
 	pd_stage_stats *s = w->stats[i];
+	uint64_t restores = s->restores;
 	s->batches++;
 	s->pkts_in += w->inflight;
 	s->drops += w->inflight;
@@ -195,6 +191,7 @@ static void count_fault(pd_worker *w, pd_domain *faulted)
 		if (pd_domain_get_stats(w->domain[i], &ds) == 0)
 			s->restores = ds.restores;   /* the domain is this worker's alone */
 	}
+	pd_fault_log(w, i, w->inflight, s->restores > restores);
 	w->batch = NULL;    /* the proxy cleared it already; say so anyway */
 }
 
@@ -261,28 +258,6 @@ static void run_stages(pd_worker *w, bool timed)
 	}
 }
 
-/* The latest image of stage i, written whole or not at all. */
-static void write_image(pd_worker *w, unsigned i)
-{
-	char path[4096], tmp[4096 + 8];
-	const void *image;
-	size_t len;
-
-	if (pd_domain_checkpoint_image(w->domain[i], &image, &len) < 0 ||
-	    !image || snprintf(path, sizeof path, "%s/%s-%u.ckpt", ckpt_dir,
-			       pd_stats_stage_name(i), w->id) >= (int)sizeof path)
-		return;
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	FILE *f = fopen(tmp, "wb");
-	bool ok = f && fwrite(image, 1, len, f) == len;
-	if (f && fclose(f) != 0)
-		ok = false;
-	if (!ok || rename(tmp, path) != 0) {
-		unlink(tmp);
-		w->stats[i]->ckpt_errors++;
-	}
-}
-
 /* At a batch boundary: the stages that are due get their checkpoint. */
 static void checkpoint_due(pd_worker *w)
 {
@@ -295,8 +270,7 @@ static void checkpoint_due(pd_worker *w)
 		int rc = pd_domain_checkpoint(w->domain[i]);
 		if (rc == 0) {
 			s->checkpoints++;
-			if (ckpt_dir)
-				write_image(w, i);
+			pd_ckpt_files_post(w, i);
 		} else {
 			if (s->ckpt_errors++ == 0)   /* say it once, count it always */
 				fprintf(stderr, "pd: worker %u: stage %s: checkpoint failed (%s%s%s); "
@@ -316,7 +290,7 @@ static void call_hook(pd_worker *w, bool final)
 	batch_hook(w, final, batch_hook_arg);
 }
 
-static inline void poll_stream(pd_worker *w, const pd_stream *st)
+static inline void poll_stream(pd_worker *w, pd_stream *st)
 {
 	if (!w->batch) {
 		w->batch = pd_batch_new();
@@ -327,8 +301,10 @@ static inline void poll_stream(pd_worker *w, const pd_stream *st)
 	pd_batch *b = w->batch;
 	uint16_t n = rte_eth_rx_burst(st->rx_port, st->rx_queue, b->pkts,
 				      (uint16_t)w->burst);
-	if (n == 0)
+	if (n == 0) {
+		st->ended = st->replay;     /* a file gives nothing only at its end */
 		return;
+	}
 	b->n = n;
 	b->port = st->rx_port;
 	b->queue = st->rx_queue;

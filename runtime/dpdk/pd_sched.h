@@ -27,7 +27,11 @@
  * was called with, at the batch boundary - after the chain ran and the
  * output went out, before the next RX - where run-to-completion makes its
  * state consistent without a lock.  Each worker checkpoints its own
- * instances; `on_fault restore` then reloads the last image.
+ * instances; `on_fault restore` then reloads the last image.  With a
+ * checkpoint writer running (pd_ckpt_files.c), each image is also handed
+ * to it to be written to a file, off the packet path.
+ *
+ * A fault logs one line (pd_fault_log.c).
  */
 #ifndef PD_SCHED_H
 #define PD_SCHED_H
@@ -46,10 +50,20 @@
  * here so that hooks can call stages through their typed handles. */
 #include "pd_std_stage.h"
 
-/* One RX queue this worker polls and the TX queue its output goes to. */
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * One RX queue this worker polls and the TX queue its output goes to.  A
+ * stream that replays a file (pd_port_info.replay) has ended once a burst
+ * came back empty; the worker says so in `ended`, for pd_app to stop.
+ */
 typedef struct pd_stream {
 	uint16_t rx_port, rx_queue;
 	uint16_t tx_port, tx_queue;
+	bool replay;
+	volatile bool ended;
 } pd_stream;
 
 typedef struct pd_worker {
@@ -87,13 +101,6 @@ typedef struct pd_worker {
 
 /* Workers loop while this is true. */
 extern volatile bool pd_sched_running;
-
-/*
- * Also write each checkpoint to DIR/<stage>-<worker>.ckpt (through a
- * temporary file and rename, so the file is always a whole image).  NULL
- * (the default): images stay in memory only.  Set before the workers start.
- */
-void pd_sched_set_checkpoint_dir(const char *dir);
 
 /*
  * A program's hook at every batch boundary of every worker (after the
@@ -144,5 +151,9 @@ int pd_worker_loop(void *arg);
  */
 int pd_chain_isolated(pd_worker *w, pd_batch **b);
 int pd_chain_direct(pd_worker *w, pd_batch **b);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* PD_SCHED_H */

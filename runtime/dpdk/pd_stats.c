@@ -82,9 +82,9 @@ const char *pd_stats_stage_name(unsigned stage)
 	return stage < n_stages ? names[stage] : NULL;
 }
 
-void pd_stats_print_progress(FILE *f, double seconds)
+void pd_stats_print_progress(FILE *f, double seconds, double last_rx)
 {
-	static uint64_t last_rx;
+	static uint64_t last_rx_count;
 	static double last_seconds;
 	pd_port_stats p;
 	pd_stage_stats s;
@@ -95,13 +95,15 @@ void pd_stats_print_progress(FILE *f, double seconds)
 		pd_stats_sum_stage(i, &s);
 		faults += s.faults;
 	}
-	double dt = seconds - last_seconds;
-	double mpps = dt > 0 ? (double)(p.rx - last_rx) / dt / 1e6 : 0;
-	fprintf(f, "pd: %s t=%.1fs rx=%" PRIu64 " tx=%" PRIu64
+	/* Up to the last arrival when that fell in this interval. */
+	double end = last_rx > last_seconds && last_rx < seconds ? last_rx : seconds;
+	double dt = end - last_seconds;
+	double mpps = dt > 0 ? (double)(p.rx - last_rx_count) / dt / 1e6 : 0;
+	fprintf(f, "pd: %s t=%.*fs rx=%" PRIu64 " tx=%" PRIu64
 		" rate=%.2fMpps faults=%" PRIu64 "\n",
-		pipeline_name, seconds, p.rx, p.tx, mpps, faults);
+		pipeline_name, seconds < 1 ? 3 : 1, seconds, p.rx, p.tx, mpps, faults);
 	fflush(f);
-	last_rx = p.rx;
+	last_rx_count = p.rx;
 	last_seconds = seconds;
 }
 

@@ -13,6 +13,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define PD_MAX_STAGES 32
 #define PD_MAX_WORKERS 64
 
@@ -55,12 +59,21 @@ void pd_stats_sum_port(pd_port_stats *out);
 unsigned pd_stats_n_stages(void);
 const char *pd_stats_stage_name(unsigned stage);
 
-/* One progress line: elapsed time, rates, faults. */
-void pd_stats_print_progress(FILE *f, double seconds);
+/*
+ * One progress line: elapsed time, packets, the rate since the last line,
+ * faults.  last_rx is when the last packet arrived, on the same clock: the
+ * rate is over the part of the interval up to it, so a replay that took
+ * 5 ms shows its own rate, not 5 ms worth of packets spread over a second.
+ */
+void pd_stats_print_progress(FILE *f, double seconds, double last_rx);
 /* The table printed at exit. */
 void pd_stats_print_table(FILE *f);
 
 /* Registers /pd/stats and /pd/stage with DPDK telemetry (after EAL init). */
 int pd_stats_telemetry_register(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* PD_STATS_H */

@@ -66,11 +66,16 @@ fi
 printf 'module m;\nimport "dir.pdl";\n' >"$tmp/imports_dir.pdl"
 run "an import naming a directory" 1 "imports_dir.pdl:2:8: error: cannot read imported file" -o "$tmp" "$tmp/imports_dir.pdl"
 printf 'module m;\n' >"$tmp/ok.pdl"
-run "output folder missing" 1 "cannot write" -o "$tmp/no/such/dir" "$tmp/ok.pdl"
+run "an output folder that cannot be made" 1 "cannot create output folder '$tmp/ok.pdl'" \
+	-o "$tmp/ok.pdl/sub" "$tmp/ok.pdl"
+mkdir -p "$tmp/a" "$tmp/b"
+printf 'module a;\n' >"$tmp/a/same.pdl"
+printf 'module b;\n' >"$tmp/b/same.pdl"
+run "two inputs for one output" 2 "would both be written to $tmp/same.pdl.h" \
+	-o "$tmp" "$tmp/a/same.pdl" "$tmp/b/same.pdl"
 
 run "no arguments" 2 "no input file"
 run "unknown option" 2 "unknown option: --frobnicate" --frobnicate "$tmp/ok.pdl"
-run "two inputs" 2 "more than one input file" "$tmp/ok.pdl" "$tmp/ok.pdl"
 run "-o without a folder" 2 "missing argument after: -o" "$tmp/ok.pdl" -o
 run "--version" 0 "pdlc 0.1.0 (libpd format 2)" --version
 run "--help" 0 "usage: pdlc" --help

@@ -54,15 +54,17 @@ done
 
 for f in $(find idl -name '*.pdl' | sort); do
 	a="$tmp/det/a" b="$tmp/det/b"
-	mkdir -p "$a" "$b"
+	# idl/std/x.pdl is written to OUT/std/x.pdl.h: below -I idl as below idl.
+	name=${f#idl/}
+	name=${name%.pdl}
 	if "$pdlc" -I idl -o "$a" "$f" && "$pdlc" -I idl -o "$b" "$f" &&
-		cmp -s "$a/$(basename "$f" .pdl).pdl.h" "$b/$(basename "$f" .pdl).pdl.h" &&
-		cmp -s "$a/$(basename "$f" .pdl).pdl.c" "$b/$(basename "$f" .pdl).pdl.c"; then
+		[ -s "$a/$name.pdl.h" ] && [ -s "$a/$name.pdl.c" ] &&
+		cmp -s "$a/$name.pdl.h" "$b/$name.pdl.h" && cmp -s "$a/$name.pdl.c" "$b/$name.pdl.c"; then
 		pass "$f (deterministic)"
 	else
 		fail "$f" "not reproducible"
 	fi
-	if grep -q -e "$PWD" -e '20[0-9][0-9]-[01][0-9]-' "$a"/*.pdl.[ch]; then
+	if grep -q -e "$PWD" -e '20[0-9][0-9]-[01][0-9]-' "$a/$name".pdl.[ch]; then
 		fail "$f" "output holds an absolute path or a date"
 	fi
 done

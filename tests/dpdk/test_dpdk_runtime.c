@@ -5,7 +5,8 @@
  * that arms its own frame and through a scheduler-style frame
  * (PD_CATCH_ARM), which is what the worker loop relies on; and injected
  * faults of every kind; the scheduler refusing graphs it would not run as
- * checked, and resetting its own label between batches.  The EAL starts
+ * checked, and resetting its own label between batches; and how pd_eal
+ * sorts a command line into EAL and program arguments.  The EAL starts
  * with pd_eal_start's defaults, so this also checks that they work here.
  */
 #include <stdio.h>
@@ -432,9 +433,53 @@ static void test_default_eal_prefix_is_unique_per_process(void)
 	CU_ASSERT_EQUAL(strncmp(pd_eal_file_prefix(), want, strlen(want)), 0);
 }
 
+/* ---- sorting the command line into EAL and program arguments ---- */
+
+/* The program arguments of ARGS (NULL-terminated), joined by spaces. */
+static const char *program_args(char **args)
+{
+	static char out[512];
+	char **pargv;
+	int argc = 0;
+
+	while (args[argc])
+		argc++;
+	int n = pd_eal_program_args(argc, args, &pargv);
+	out[0] = '\0';
+	for (int i = 0; i < n; i++)
+		snprintf(out + strlen(out), sizeof out - strlen(out), "%s%s", i ? " " : "", pargv[i]);
+	return out;
+}
+
+static void test_eal_options_need_no_dashes(void)
+{
+	char *a[] = { "prog", "--vdev=net_null0", "--burst", "8", "-l", "0-1", "--quiet",
+		      "-m256", "--file-prefix", "x", "--no-huge", "--duration", "2", NULL };
+	CU_ASSERT_STRING_EQUAL(program_args(a), "prog --burst 8 --quiet --duration 2");
+	char *b[] = { "prog", "--vdev", "net_pcap0,rx_pcap=a", "--huge-unlink=always", "-v", "--stages", "3", NULL };
+	CU_ASSERT_STRING_EQUAL(program_args(b), "prog --stages 3");
+}
+
+static void test_dashes_split_as_in_every_dpdk_program(void)
+{
+	char *a[] = { "prog", "-l", "0", "--", "--vdev=net_null0", "--quiet", NULL };
+	CU_ASSERT_STRING_EQUAL(program_args(a), "prog --vdev=net_null0 --quiet");
+	char *b[] = { "prog", "--", NULL };
+	CU_ASSERT_STRING_EQUAL(program_args(b), "prog");
+}
+
+static void test_help_and_unknown_options_are_the_programs(void)
+{
+	char *a[] = { "prog", "-h", "--help", "--no-such-option", "-x", "plain", NULL };
+	CU_ASSERT_STRING_EQUAL(program_args(a), "prog -h --help --no-such-option -x plain");
+}
+
 int main(int argc, char **argv)
 {
 	static const struct test_case tests[] = {
+		TEST(test_eal_options_need_no_dashes),
+		TEST(test_dashes_split_as_in_every_dpdk_program),
+		TEST(test_help_and_unknown_options_are_the_programs),
 		TEST(test_inject_parse_accepts_name_index_and_kind),
 		TEST(test_inject_parse_rejects_malformed_specs),
 		TEST(test_freeing_a_batch_returns_its_mbufs),
