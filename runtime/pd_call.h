@@ -296,7 +296,7 @@ int pd__call_unwound(pd_call *c);
 #define PD_CALL_VIA(c, fn) \
 	(__builtin_expect((c)->framed != NULL, 0) \
 	 ? ((c)->framed->target = (const void *)(fn), \
-	    (__typeof__(fn))(void (*)(void))pd__guarded_call) \
+	    (__typeof__(&*(fn)))(void (*)(void))pd__guarded_call) \
 	 : (fn))
 
 /*

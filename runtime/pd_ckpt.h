@@ -50,6 +50,10 @@
 #include "pd_error.h"
 #include "pd_shared.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define PD_CKPT_MAGIC 0x4b434450u    /* "PDCK" as little-endian bytes */
 #define PD_CKPT_VERSION 2u           /* 2: the payload starts with the data's labels */
 #define PD_CKPT_HEADER_SIZE 32u
@@ -468,5 +472,9 @@ void pd_eq_init(pd_eq_ctx *c);
  * object): equal so far; -1 = the sharing differs: not equal.
  */
 int pd_eq_shared(pd_eq_ctx *c, const void *a, const void *b);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* PD_CKPT_H */

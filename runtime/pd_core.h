@@ -31,6 +31,10 @@
 #include "pd_label.h"
 #include "pd_rref.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define PD__DOM_SHIFT 54
 #define PD__SLOT_SHIFT 32
 #define PD__SLOT_MASK (PD_SLOTS - 1)
@@ -207,5 +211,9 @@ static inline struct pd__obj *pd__obj_find(const void *p)
 			return (struct pd__obj *)p - 1;
 	return pd__obj_lookup(p);
 }
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -14,6 +14,10 @@
 
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct pd_bytes {
 	uint8_t *data;
 	uint32_t len;
@@ -21,5 +25,9 @@ typedef struct pd_bytes {
 
 /* A label's dense id within its lattice (a bit set, for powersets). */
 typedef uint32_t pd_label;
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* PD_DATA_H */

@@ -24,6 +24,10 @@
 
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct pd_domain pd_domain;
 
 /*
@@ -123,5 +127,9 @@ static inline pd_domain *pd_catch_faulted(const pd_catch *c)
 /* Implementation hooks of the macros above and of pd_call.h. */
 void pd__catch_push(pd_catch *c);
 int pd__catch_landed(pd_catch *c);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -16,6 +16,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct pd_domain pd_domain;
 
 /*
@@ -62,5 +66,9 @@ const pd_kind *pd_kind_of(const void *obj);
  * Objects alive in the whole heap (all owners); for leak checks in tests.
  */
 size_t pd_heap_live_objects(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -19,6 +19,10 @@
 
 #include "pd_heap.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /*
  * Allocates size zeroed bytes owned by the current domain, like pd_alloc,
  * with one reference (the caller's).  NULL when out of memory.
@@ -37,5 +41,9 @@ int pd_shared_release(void *obj);
 
 /* The current count (for tests and assertions); 0 for a plain object. */
 uint32_t pd_shared_refcount(const void *obj);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
