@@ -6,6 +6,7 @@
  */
 #include "pd_label.h"
 
+#include <assert.h>
 #include <stdio.h>
 
 #include "pd_internal.h"
@@ -151,25 +152,39 @@ int pd__flow_in_raise(pd_domain *d, pd_labels in)
 	return 0;
 }
 
+/*
+ * What code learns (a result, an error, a fault, an event) it comes to
+ * hold.  When it may not hold all of it, it is refused - but the refusal
+ * itself says the answer was above its clearance, and code holding less
+ * than that may have decided so (a domain at `internal` choosing, on an
+ * internal bit, to read something secret).  So the refused code still
+ * comes to hold OUT met with its clearance: as packed down-sets, OUT and
+ * the clearance mask ANDed, lattice by lattice.  What it learns from the
+ * refusal was decided by code at or above that meet.
+ */
 int pd__flow_out_raise(pd_domain *to, pd_labels out)
 {
-	if (out & PD_LABELS_INVALID)
-		return -PD_ELABEL;
+	/* (a label that is not one - a forged labeled<T> - is refused; the
+	 * valid labels beside it are still learnt) */
+	pd_labels valid = out & ~PD_LABELS_INVALID;
 	if (to == NULL) {
-		pd__self.label = pd_labels_join(pd__self.label, out);
-		return 0;
+		pd__self.label = pd_labels_join(pd__self.label, valid);
+		return (out & PD_LABELS_INVALID) ? -PD_ELABEL : 0;
 	}
 	pd_labels x = pd_labels_join(to->label, out);
-	if (!may_hold(to, x))
-		return -PD_ELABEL;
-	__atomic_store_n(&to->label, x, __ATOMIC_RELAXED);
-	return 0;
+	if (may_hold(to, x)) {
+		__atomic_store_n(&to->label, x, __ATOMIC_RELAXED);
+		return 0;
+	}
+	pd_labels part = pd_labels_join(to->label, valid & to->clearance_mask);
+	assert(may_hold(to, part));
+	__atomic_store_n(&to->label, part, __ATOMIC_RELAXED);
+	return -PD_ELABEL;
 }
 
 int pd__labels_raise_current(pd_labels v)
 {
-	pd_domain *d = pd__self.current;
-	return d ? pd__flow_in_raise(d, v) : pd__flow_out_raise(NULL, v);
+	return pd__flow_out_raise(pd__self.current, v);
 }
 
 void pd__event(pd_domain *d, pd_labels by)

@@ -9,7 +9,8 @@
  * checkpoint image.  Each test takes one such channel, shows that the
  * code on the other side comes to hold the secret's label (so its public
  * sink refuses), and that a domain cleared public sees the same answer
- * whatever the secret is.
+ * whatever the secret is.  Last, a refusal itself: code that is refused
+ * an answer above its clearance still learns what it may hold of it.
  */
 #include <string.h>
 
@@ -84,6 +85,53 @@ int channels_oracle_d_init(void *arg)
 	return rc < 0 ? rc : channels_gate_export(&plain_gate_ops, NULL, NULL, NULL, &oracle_gate);
 }
 
+/* The other sources: their secret is their state's whole label. */
+static int source_init(uint64_t key)
+{
+	channels_keys *k = pd_alloc(sizeof(*k), NULL);
+	if (k == NULL)
+		return -PD_ENOMEM;
+	k->key = key;
+	channels_oracle_rref r;
+	return channels_oracle_export(&oracle_ops, k, NULL, NULL, &r);
+}
+
+int channels_high_src_init(void *arg) { (void)arg; return source_init(0x41); }
+int channels_gold_src_init(void *arg) { (void)arg; return source_init(0x601d); }
+
+/* ---- the deciders: read above the caller's clearance on a bit ---- */
+
+typedef struct decider_state {
+	uint64_t key;                   /* as its state type: the bit it holds */
+	channels_oracle_rref above;
+} decider_state;
+
+static channels_oracle_rref next_above;
+
+static int decide(void *self, uint64_t *result)
+{
+	decider_state *s = self;
+	*result = 0;
+	if (s->key & 1)
+		return channels_oracle_answer(s->above, HOW_PLAIN, result) < 0 ? -PD_EINVAL : 0;
+	return 0;
+}
+
+static const channels_decider_ops decider_ops = { .decide = decide };
+
+static int decider_init(void)
+{
+	decider_state *s = pd_alloc(sizeof(*s), NULL);
+	if (s == NULL)
+		return -PD_ENOMEM;
+	s->above = next_above;
+	channels_decider_rref r;
+	return channels_decider_export(&decider_ops, s, NULL, NULL, &r);
+}
+
+int channels_mid_decider_init(void *arg) { (void)arg; return decider_init(); }
+int channels_secret_decider_init(void *arg) { (void)arg; return decider_init(); }
+
 /* ---- the gates ---- */
 
 static int gatekeeper_acl(const pd_domain *caller, unsigned method, void *arg)
@@ -136,13 +184,15 @@ int channels_child_init(void *arg)
 
 enum {
 	CH_ERROR, CH_FAULT, CH_HOOK_REFUSAL, CH_HOOK_LEARNS, CH_REVOKED, CH_SPAWN,
-	CH_CREATE_LABELLED, CH_RECOVER, CH_DESTROY, CH_IMAGE, CH_HANDOUT, CH_VIA_PEER,
+	CH_CREATE_LABELLED, CH_RECOVER, CH_DESTROY, CH_IMAGE, CH_HANDOUT, CH_VIA_PEER, CH_DECIDE,
 };
 
 typedef struct probe_state {
 	int seen;                       /* what the channel answered */
-	int emitted;                    /* what the log said */
+	int emitted;                    /* what the public log said */
+	int emitted_low;                /* what the low log said */
 	channels_oracle_rref oracle;
+	channels_decider_rref decider;
 	channels_gate_rref gatekeeper, counter, revocable;
 	channels_probe_rref peer;
 	pd_domain *child;
@@ -207,6 +257,9 @@ static int try_channel(void *self, uint32_t channel, uint64_t *result)
 	case CH_VIA_PEER:
 		s->seen = channels_probe_try_channel(s->peer, CH_HANDOUT, &x);
 		break;
+	case CH_DECIDE:
+		s->seen = channels_decider_decide(s->decider, &x);
+		break;
 	}
 	*result = (uint64_t)(int64_t)s->seen;
 	return s->seen;
@@ -217,6 +270,8 @@ static int probe_log(void *self)
 	probe_state *s = self;
 	s->emitted = pd_sink_write(&channels_public_log_sink, CHANNELS_CONF_PUBLIC, &s->seen,
 				   sizeof(s->seen));
+	s->emitted_low = pd_sink_write(&channels_low_log_sink, CHANNELS_TRI_LOW, &s->seen,
+				       sizeof(s->seen));
 	return 0;
 }
 
@@ -234,6 +289,8 @@ static int probe_init(void)
 
 int channels_prober_init(void *arg) { (void)arg; return probe_init(); }
 int channels_cleared_init(void *arg) { (void)arg; return probe_init(); }
+int channels_mid_cleared_init(void *arg) { (void)arg; return probe_init(); }
+int channels_gold_cleared_init(void *arg) { (void)arg; return probe_init(); }
 
 /* ---- the world of one test ---- */
 
@@ -490,9 +547,71 @@ static void test_an_object_handed_to_the_outside_carries_the_givers_labels(void)
 	down();
 }
 
+/* ---- what a refusal teaches ---- */
+
+/*
+ * A decider holding BIT at some label reads a source above its caller's
+ * clearance when the bit is set, so the caller is refused exactly when the
+ * bit is set.  Refused or not, the caller must come to hold the decider's
+ * label met with its clearance, or it could write the bit to a sink below.
+ */
+static void refusal_teaches(const pd_domain_spec *above_spec, const pd_domain_spec *decider_spec,
+			    const pd_domain_spec *caller_spec, const pd_lattice *l, pd_label want,
+			    bool public_log)
+{
+	pd_domain *above, *decider;
+	pd_label_reset_outside();
+	CU_ASSERT_EQUAL_FATAL(pd_domain_create(above_spec, &above), 0);
+	CU_ASSERT_EQUAL(channels_oracle_of_domain(above, 0, &next_above), 0);
+	CU_ASSERT_EQUAL_FATAL(pd_domain_create(decider_spec, &decider), 0);
+	memset(&wiring, 0, sizeof(wiring));
+	CU_ASSERT_EQUAL(channels_decider_of_domain(decider, 0, &wiring.decider), 0);
+	for (int bit = 0; bit < 2; bit++) {
+		((decider_state *)self_of(decider))->key = bit;
+		pd_domain *caller;
+		channels_probe_rref h;
+		CU_ASSERT_EQUAL_FATAL(pd_domain_create(caller_spec, &caller), 0);
+		CU_ASSERT_EQUAL(channels_probe_of_domain(caller, 0, &h), 0);
+		uint64_t x;
+		int rc = channels_probe_try_channel(h, CH_DECIDE, &x);
+		CU_ASSERT_EQUAL(rc, bit ? -PD_ELABEL : 0);             /* the bit, as a refusal */
+		pd_labels v = PD_LABELS_INVALID;
+		CU_ASSERT_EQUAL(pd_domain_labels(caller, &v), 0);
+		CU_ASSERT_EQUAL(pd_labels_get(v, l), want);            /* either way */
+		pd_label_reset_outside();
+		CU_ASSERT_EQUAL(channels_probe_log(h), 0);
+		probe_state *s = self_of(caller);
+		CU_ASSERT_EQUAL(public_log ? s->emitted : s->emitted_low, -PD_ELABEL);
+		CU_ASSERT_EQUAL(pd_domain_destroy(caller), 0);
+		pd_label_reset_outside();
+	}
+	CU_ASSERT_EQUAL(logged, 0);
+	CU_ASSERT_EQUAL(pd_domain_destroy(decider), 0);
+	CU_ASSERT_EQUAL(pd_domain_destroy(above), 0);
+	pd_label_reset_outside();
+}
+
+/* low < mid < high; the caller is cleared mid; the decider holds mid. */
+static void test_a_refused_answer_still_teaches_what_the_caller_may_hold(void)
+{
+	logged = 0;
+	refusal_teaches(&channels_high_src_domain, &channels_mid_decider_domain,
+			&channels_mid_cleared_domain, &channels_tri_lattice, CHANNELS_TRI_MID, false);
+}
+
+/* The caller is cleared {} in qos, unbounded in conf; the decider holds
+ * conf secret and reads {gold} on its bit. */
+static void test_a_refusal_in_one_lattice_still_teaches_the_others(void)
+{
+	logged = 0;
+	refusal_teaches(&channels_gold_src_domain, &channels_secret_decider_domain,
+			&channels_gold_cleared_domain, &channels_conf_lattice, CHANNELS_CONF_SECRET, true);
+}
+
 int main(void)
 {
 	channels_public_log_sink.write = log_write;
+	channels_low_log_sink.write = log_write;
 	static const struct test_case tests[] = {
 		TEST(test_an_error_code_carries_the_callees_label),
 		TEST(test_a_fault_carries_the_callees_label),
@@ -504,6 +623,8 @@ int main(void)
 		TEST(test_a_destruction_by_labelled_code_carries_its_labels),
 		TEST(test_reading_a_checkpoint_image_is_learning_its_labels),
 		TEST(test_an_object_handed_to_the_outside_carries_the_givers_labels),
+		TEST(test_a_refused_answer_still_teaches_what_the_caller_may_hold),
+		TEST(test_a_refusal_in_one_lattice_still_teaches_the_others),
 	};
 	return RUN_SUITE("ifc channels", tests);
 }
