@@ -372,7 +372,8 @@ static void emit_way_out(emit_ctx *e, const method *f)
 	for (const param *p = f->params; p; p = p->next)
 		wipes |= p->mode == MODE_INOUT;
 	if (!wipes) {
-		fputs("\tif (rc < 0)\n\t\treturn rc;\n", h);
+		if (f->result)          /* (a moved result: delivered below) */
+			fputs("\tif (rc < 0)\n\t\treturn rc;\n", h);
 		goto deliver;
 	}
 	fputs("\tif (rc < 0) {\n", h);

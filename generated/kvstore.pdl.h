@@ -245,8 +245,6 @@ PD_PROXY int kvstore_store_put(kvstore_store_rref rref, const pd_bytes *key, con
 	rc = PD_CALL_VIA(&call, ops->put)(call.self, key, value);
 	pd_call_leave(&call);
 	rc = pd_call_flow_out(&call, rc, PD_LABELS_BOTTOM);
-	if (rc < 0)
-		return rc;
 	return rc;
 }
 
@@ -343,8 +341,6 @@ PD_PROXY int kvstore_store_append(kvstore_store_rref rref, kvstore_buffer **b)
 	rc = PD_CALL_VIA(&call, ops->append)(call.self, b_moved);
 	pd_call_leave(&call);
 	rc = pd_call_flow_out(&call, rc, PD_LABELS_BOTTOM);
-	if (rc < 0)
-		return rc;
 	return rc;
 }
 
@@ -406,8 +402,6 @@ PD_PROXY int kvstore_audit_record(kvstore_audit_rref rref, uint64_t entries)
 	rc = PD_CALL_VIA(&call, ops->record)(call.self, entries);
 	pd_call_leave(&call);
 	rc = pd_call_flow_out(&call, rc, PD_LABELS_BOTTOM);
-	if (rc < 0)
-		return rc;
 	return rc;
 }
 
@@ -469,8 +463,6 @@ PD_PROXY int kvstore_client_run(kvstore_client_rref rref)
 	rc = PD_CALL_VIA(&call, ops->run)(call.self);
 	pd_call_leave(&call);
 	rc = pd_call_flow_out(&call, rc, PD_LABELS_BOTTOM);
-	if (rc < 0)
-		return rc;
 	return rc;
 }
 

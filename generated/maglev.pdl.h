@@ -341,8 +341,6 @@ PD_PROXY int maglev_balancer_remove_backend(maglev_balancer_rref rref, const pd_
 	rc = PD_CALL_VIA(&call, ops->remove_backend)(call.self, name);
 	pd_call_leave(&call);
 	rc = pd_call_flow_out(&call, rc, PD_LABELS_BOTTOM);
-	if (rc < 0)
-		return rc;
 	return rc;
 }
 

@@ -233,6 +233,11 @@ typedef struct pd__framing {
 
 pd__framing pd__frame_slow(const pd_domain *caller, const pd_domain *callee);
 
+/* Cold: the same re-entry check for a domain that holds the innermost
+ * frame itself (it armed one) and so calls without pushing a frame:
+ * -PD_EBUSY when callee is active on this thread, else 0. */
+int pd__reentry_check(const pd_domain *caller, const pd_domain *callee);
+
 /*
  * The switch, after every check passed: makes the callee current and,
  * unless the caller already holds the innermost frame, pushes the call's
@@ -267,8 +272,12 @@ static inline int pd_call_switch(pd_call *c)
 		t->frame_next = f + 1;
 		t->top = f;
 		c->framed = f;
-	} else if (__builtin_expect(c->callee == c->caller, 0)) {
-		return -PD_EBUSY;  /* a domain calling itself through a handle */
+	} else if (__builtin_expect(c->caller != NULL, 0)) {
+		/* a domain under its own armed frame (the scheduler, outside
+		 * every domain, cannot re-enter anything) */
+		int rc = pd__reentry_check(c->caller, c->callee);
+		if (rc < 0)
+			return rc;
 	}
 	/*
 	 * A relaxed atomic store is a plain mov, but gcc's SLP vectorizer does

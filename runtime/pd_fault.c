@@ -411,17 +411,23 @@ static int map_frames(void)
  * from the inner activation would free what the outer one is using.
  */
 __attribute__((cold))
+int pd__reentry_check(const pd_domain *caller, const pd_domain *callee)
+{
+	if (callee == caller)
+		return -PD_EBUSY;
+	for (const pd_catch *f = pd__self.top; f; f = f->prev)
+		if (f->owner == callee)
+			return -PD_EBUSY;
+	return 0;
+}
+
+__attribute__((cold))
 pd__framing pd__frame_slow(const pd_domain *caller, const pd_domain *callee)
 {
 	struct pd__thread *t = &pd__self;
 
-	if (caller != NULL) {
-		if (callee == caller)
-			return (pd__framing){ NULL, -PD_EBUSY };
-		for (const pd_catch *f = t->top; f; f = f->prev)
-			if (f->owner == callee)
-				return (pd__framing){ NULL, -PD_EBUSY };
-	}
+	if (caller != NULL && pd__reentry_check(caller, callee) < 0)
+		return (pd__framing){ NULL, -PD_EBUSY };
 	if (t->frame_end == NULL) {
 		int rc = pd_thread_init();
 		if (rc < 0)

@@ -456,6 +456,63 @@ static void test_reentry_is_EBUSY_and_recovers_nothing(void)
 	CU_ASSERT_EQUAL(pd_domain_destroy(a.domain), 0);
 }
 
+/* A domain that arms its own frame calls without pushing one: the
+ * re-entry check must not depend on the frame push. */
+static nf_null_rref armer_next, armer_self;
+static int armer_rc;
+
+static int armer_ping(void *self, uint32_t x, uint32_t *result)
+{
+	(void)self;
+	pd_catch c;
+	*result = 0;
+	if (PD_CATCH_ARM(&c)) {
+		armer_rc = -PD_EFAULT;
+		pd_catch_disarm(&c);
+		return 0;
+	}
+	uint32_t out;
+	armer_rc = nf_null_ping(armer_next, x, &out);   /* under its own armed frame */
+	pd_catch_disarm(&c);
+	return 0;
+}
+
+static const nf_null_ops armer_ops = { .ping = armer_ping };
+
+static int armer_init(void *arg)
+{
+	(void)arg;
+	return nf_null_export(&armer_ops, NULL, NULL, NULL, &armer_self);
+}
+
+static void test_reentry_under_a_domains_own_armed_frame_is_EBUSY(void)
+{
+	static const pd_domain_spec spec = { .name = "armer", .init = armer_init };
+	struct probe_config b = { .name = "b" };
+	pd_domain *armer;
+	CU_ASSERT_EQUAL_FATAL(probe_create(&b), 0);
+	CU_ASSERT_EQUAL_FATAL(pd_domain_create(&spec, &armer), 0);
+	b.next = armer_self;             /* b -> armer -(armed)-> b */
+	armer_next = b.exported;
+	armer_rc = 1;
+	uint32_t out = 0;
+	CU_ASSERT_EQUAL(nf_null_ping(b.exported, 1, &out), 0);
+	CU_ASSERT_EQUAL(armer_rc, -PD_EBUSY);          /* b is not entered again */
+	CU_ASSERT_EQUAL(b.last_next_rc, 0);
+	pd_domain_stats st;
+	CU_ASSERT_EQUAL(pd_domain_get_stats(b.domain, &st), 0);
+	CU_ASSERT_EQUAL(st.faults + st.recoveries, 0);
+	/* and beside it, the armed domain calls a domain not on the stack */
+	struct probe_config c = { .name = "c" };
+	CU_ASSERT_EQUAL_FATAL(probe_create(&c), 0);
+	armer_next = c.exported;
+	CU_ASSERT_EQUAL(nf_null_ping(armer_self, 1, &out), 0);
+	CU_ASSERT_EQUAL(armer_rc, 0);
+	CU_ASSERT_EQUAL(pd_domain_destroy(c.domain), 0);
+	CU_ASSERT_EQUAL(pd_domain_destroy(armer), 0);
+	CU_ASSERT_EQUAL(pd_domain_destroy(b.domain), 0);
+}
+
 int main(void)
 {
 	static const struct test_case tests[] = {
@@ -470,6 +527,7 @@ int main(void)
 		TEST(test_a_handle_of_another_interface_is_EIFACE),
 		TEST(test_a_derived_interface_answers_its_bases_proxies_only),
 		TEST(test_reentry_is_EBUSY_and_recovers_nothing),
+		TEST(test_reentry_under_a_domains_own_armed_frame_is_EBUSY),
 	};
 	return RUN_SUITE("isolation", tests);
 }
