@@ -14,8 +14,9 @@
  */
 #include <string.h>
 
-#include "cunit_main.h"
 #include "channels.pdl.h"
+#include "cunit_main.h"
+#include "ifc_test.h"
 
 /* ---- the public log ---- */
 
@@ -299,16 +300,6 @@ static struct {
 	channels_probe_rref prober_h, cleared_h;
 } w;
 
-static void *self_of(pd_domain *d)
-{
-	pd_rref r;
-	const void *ops;
-	void *self = NULL;
-	CU_ASSERT_EQUAL(pd_domain_export_rref(d, 0, &r), 0);
-	CU_ASSERT_EQUAL(pd__rref_target(r, &ops, &self), 0);
-	return self;
-}
-
 /* Both the oracle's and the gatekeeper's secret get this low bit. */
 static void set_secret_bit(bool bit)
 {
@@ -339,17 +330,13 @@ static void up(void)
 
 static void down(void)
 {
-	pd_domain *all[] = { w.cleared, w.prober, w.counter, w.gatekeeper, w.oracle };
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		CU_ASSERT_EQUAL(pd_domain_destroy(all[i]), 0);
-	pd_label_reset_outside();
+	pd_domain *const all[] = { w.cleared, w.prober, w.counter, w.gatekeeper, w.oracle };
+	destroy_all(all, sizeof(all) / sizeof(all[0]));
 }
 
 static pd_label conf_of(const pd_domain *d)
 {
-	pd_labels v = PD_LABELS_INVALID;
-	CU_ASSERT_EQUAL(pd_domain_labels(d, &v), 0);
-	return pd_labels_get(v, &channels_conf_lattice);
+	return label_in(d, &channels_conf_lattice);
 }
 
 static probe_state *prober(void)
@@ -575,9 +562,7 @@ static void refusal_teaches(const pd_domain_spec *above_spec, const pd_domain_sp
 		uint64_t x;
 		int rc = channels_probe_try_channel(h, CH_DECIDE, &x);
 		CU_ASSERT_EQUAL(rc, bit ? -PD_ELABEL : 0);             /* the bit, as a refusal */
-		pd_labels v = PD_LABELS_INVALID;
-		CU_ASSERT_EQUAL(pd_domain_labels(caller, &v), 0);
-		CU_ASSERT_EQUAL(pd_labels_get(v, l), want);            /* either way */
+		CU_ASSERT_EQUAL(label_in(caller, l), want);            /* either way */
 		pd_label_reset_outside();
 		CU_ASSERT_EQUAL(channels_probe_log(h), 0);
 		probe_state *s = self_of(caller);

@@ -18,6 +18,7 @@
 #include <xxhash.h>
 
 #include "cunit_main.h"
+#include "ifc_test.h"
 #include "matrix.pdl.h"
 
 /* ---- the public log: what got written ---- */
@@ -207,12 +208,7 @@ static world w;
 
 static node_state *state_of(pd_domain *d)
 {
-	pd_rref r;
-	const void *ops;
-	void *self = NULL;
-	CU_ASSERT_EQUAL(pd_domain_export_rref(d, 0, &r), 0);
-	CU_ASSERT_EQUAL(pd__rref_target(r, &ops, &self), 0);
-	return self;
+	return self_of(d);
 }
 
 static void up(void)
@@ -238,17 +234,13 @@ static void up(void)
 
 static void down(void)
 {
-	pd_domain *all[] = { w.lowerer, w.keeper, w.pub, w.silent, w.relay, w.src };
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		CU_ASSERT_EQUAL(pd_domain_destroy(all[i]), 0);
-	pd_label_reset_outside();
+	pd_domain *const all[] = { w.lowerer, w.keeper, w.pub, w.silent, w.relay, w.src };
+	destroy_all(all, sizeof(all) / sizeof(all[0]));
 }
 
 static pd_label conf_of(const pd_domain *d)
 {
-	pd_labels v = PD_LABELS_INVALID;
-	CU_ASSERT_EQUAL(pd_domain_labels(d, &v), 0);
-	return pd_labels_get(v, &matrix_conf_lattice);
+	return label_in(d, &matrix_conf_lattice);
 }
 
 static const matrix_labeled_u64 secret_value = { 1234, MATRIX_CONF_SECRET };
