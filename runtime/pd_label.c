@@ -143,13 +143,30 @@ static int may_hold(const pd_domain *d, pd_labels x)
 	return (x & PD_LABELS_INVALID) == 0 && (x & ~d->clearance_mask) == 0;
 }
 
+/*
+ * Joins ADD into d's label, unless that would leave its clearance.  Two
+ * threads may raise one domain at once (workers sharing it), and a raise
+ * lost to the other's store would be a leak, so every change of a live
+ * domain's label is a compare-and-swap.  (Relaxed is enough on x86-64:
+ * a label is raised before the data it describes is handed over, and TSO
+ * keeps stores in order.)
+ */
+static int raise_label(pd_domain *d, pd_labels add)
+{
+	pd_labels old = __atomic_load_n(&d->label, __ATOMIC_RELAXED);
+	for (;;) {
+		pd_labels x = pd_labels_join(old, add);
+		if (!may_hold(d, x))
+			return -PD_ELABEL;
+		if (x == old || __atomic_compare_exchange_n(&d->label, &old, x, true, __ATOMIC_RELAXED,
+							     __ATOMIC_RELAXED))
+			return 0;
+	}
+}
+
 int pd__flow_in_raise(pd_domain *d, pd_labels in)
 {
-	pd_labels x = pd_labels_join(d->label, in);
-	if (!may_hold(d, x))
-		return -PD_ELABEL;
-	__atomic_store_n(&d->label, x, __ATOMIC_RELAXED);
-	return 0;
+	return raise_label(d, in);
 }
 
 /*
@@ -171,14 +188,11 @@ int pd__flow_out_raise(pd_domain *to, pd_labels out)
 		pd__self.label = pd_labels_join(pd__self.label, valid);
 		return (out & PD_LABELS_INVALID) ? -PD_ELABEL : 0;
 	}
-	pd_labels x = pd_labels_join(to->label, out);
-	if (may_hold(to, x)) {
-		__atomic_store_n(&to->label, x, __ATOMIC_RELAXED);
+	if (raise_label(to, out) == 0)
 		return 0;
-	}
-	pd_labels part = pd_labels_join(to->label, valid & to->clearance_mask);
-	assert(may_hold(to, part));
-	__atomic_store_n(&to->label, part, __ATOMIC_RELAXED);
+	int part = raise_label(to, valid & to->clearance_mask);
+	assert(part == 0);          /* a meet with the clearance is within it */
+	(void)part;
 	return -PD_ELABEL;
 }
 
@@ -277,9 +291,12 @@ int pd_declassify(const pd_lattice *l, pd_label from, pd_label to)
 		const pd_declassify_rule *r = &d->spec.declassify[i];
 		if (r->lattice != l || r->from != from || r->to != to)
 			continue;
-		if (!pd_label_leq(l, pd_labels_get(d->label, l), from))
-			return -PD_ELABEL;
-		__atomic_store_n(&d->label, pd_labels_set(d->label, l, to), __ATOMIC_RELAXED);
+		pd_labels old = __atomic_load_n(&d->label, __ATOMIC_RELAXED);
+		do {
+			if (!pd_label_leq(l, pd_labels_get(old, l), from))
+				return -PD_ELABEL;
+		} while (!__atomic_compare_exchange_n(&d->label, &old, pd_labels_set(old, l, to), true,
+						      __ATOMIC_RELAXED, __ATOMIC_RELAXED));
 		return 0;
 	}
 	return -PD_EACCES;

@@ -5,7 +5,8 @@
  * land in its own calls), that calls into the shared domain are never
  * disturbed, and that the counts add up exactly.  One worker uses a frame
  * per call, the other one armed frame for its whole loop, as a scheduler
- * would.
+ * would.  And two threads raising one domain's label at once: neither
+ * raise may be lost.
  */
 #include <pthread.h>
 
@@ -131,11 +132,81 @@ static void test_two_threads_create_and_destroy_domains_concurrently(void)
 	CU_ASSERT_EQUAL(pd_heap_live_objects(), live);
 }
 
+/* ---- two raises at once ---- */
+
+enum { RAISE_TRIALS = 20000 };
+
+static int sponge_take(void *self, nf_record *r) { (void)self; return pd_free(r); }
+static int sponge_give(void *self, nf_record **r) { (void)self; *r = NULL; return -PD_EINVAL; }
+static int sponge_check(void *self, uint64_t *result) { (void)self; *result = 0; return 0; }
+static int sponge_note(void *self, const nf_labeled_u64 *v) { (void)self; (void)v; return 0; }
+
+static const nf_keeper_ops sponge_ops = {
+	.take = sponge_take, .give = sponge_give, .check = sponge_check, .note = sponge_note,
+};
+static nf_keeper_rref sponge;
+
+static int sponge_init(void *arg)
+{
+	(void)arg;
+	return nf_keeper_export(&sponge_ops, NULL, NULL, NULL, &sponge);
+}
+
+static pthread_barrier_t raise_start, raise_done;
+static unsigned raise_errors;
+
+static void *raiser(void *arg)
+{
+	const nf_labeled_u64 v = { 1, (pd_label)(uintptr_t)arg };
+	for (int i = 0; i < RAISE_TRIALS; i++) {
+		pthread_barrier_wait(&raise_start);
+		if (nf_keeper_note(sponge, &v) != 0)
+			__atomic_add_fetch(&raise_errors, 1, __ATOMIC_RELAXED);
+		pd_label_reset_outside();
+		pthread_barrier_wait(&raise_done);
+	}
+	return NULL;
+}
+
+static void test_two_threads_raising_one_domain_lose_no_raise(void)
+{
+	static const pd_domain_spec spec = { .name = "sponge", .init = sponge_init };
+	pthread_t t[2];
+	pthread_barrier_init(&raise_start, NULL, 3);
+	pthread_barrier_init(&raise_done, NULL, 3);
+	raise_errors = 0;
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&t[0], NULL, raiser, (void *)(uintptr_t)NF_LVL_A), 0);
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&t[1], NULL, raiser, (void *)(uintptr_t)NF_LVL_B), 0);
+	unsigned lost = 0;
+	for (int i = 0; i < RAISE_TRIALS; i++) {
+		pd_domain *d;
+		if (pd_domain_create(&spec, &d) != 0) {
+			CU_FAIL("cannot create the domain");
+			break;
+		}
+		pthread_barrier_wait(&raise_start);
+		pthread_barrier_wait(&raise_done);
+		pd_labels v = 0;
+		CU_ASSERT_EQUAL(pd_domain_labels(d, &v), 0);
+		lost += pd_labels_get(v, &nf_lvl_lattice) != (NF_LVL_A | NF_LVL_B);
+		pd_domain_destroy(d);
+	}
+	pthread_join(t[0], NULL);
+	pthread_join(t[1], NULL);
+	CU_ASSERT_EQUAL(raise_errors, 0);
+	CU_ASSERT_EQUAL(lost, 0);
+	if (lost)
+		printf("\n  %u of %d trials lost a raise\n", lost, RAISE_TRIALS);
+	pthread_barrier_destroy(&raise_start);
+	pthread_barrier_destroy(&raise_done);
+}
+
 int main(void)
 {
 	static const struct test_case tests[] = {
 		TEST(test_two_threads_call_shared_and_private_domains_concurrently),
 		TEST(test_two_threads_create_and_destroy_domains_concurrently),
+		TEST(test_two_threads_raising_one_domain_lose_no_raise),
 	};
 	return RUN_SUITE("threads", tests);
 }
