@@ -146,7 +146,11 @@ pd__target pd__call_resolve_slow(pd_rref r, const pd_iface *iface, unsigned meth
  * and the object, and nothing about the thread has changed.  The common
  * case is two compares on the slot's first cache line: the key (domain,
  * slot, generation, revocation, liveness) and the interface-and-no-hook
- * word.
+ * word.  The key is compared again after ops and self are read: another
+ * thread revoking the slot, or destroying the domain and reusing its
+ * record, changes the key before it touches them (generations never
+ * repeat), so a call never goes ahead with fields of a slot that changed
+ * under it.  (A call that resolved before the revoke may still complete.)
  */
 static inline int pd_call_resolve(pd_call *c, pd_rref r, const pd_iface *iface, unsigned method)
 {
@@ -156,10 +160,12 @@ static inline int pd_call_resolve(pd_call *c, pd_rref r, const pd_iface *iface, 
 
 	c->caller = pd__self.current;
 	c->callee = d;
-	if (__builtin_expect(s->key == v && s->fast_iface == iface, 1)) {
+	if (__builtin_expect(__atomic_load_n(&s->key, __ATOMIC_ACQUIRE) == v && s->fast_iface == iface, 1)) {
 		c->ops = s->ops;
 		c->self = s->self;
-		return 0;
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);   /* (a compiler barrier on x86-64) */
+		if (__builtin_expect(__atomic_load_n(&s->key, __ATOMIC_RELAXED) == v, 1))
+			return 0;
 	}
 	pd__target t = pd__call_resolve_slow(r, iface, method, c->caller);
 	c->ops = t.ops;

@@ -122,6 +122,7 @@ int pd_revoke(pd_rref r)
 		rc = -PD_EREVOKED;
 	else {
 		__atomic_store_n(&s->key, 0, __ATOMIC_RELEASE);
+		__atomic_thread_fence(__ATOMIC_RELEASE);   /* the key changes before the fields */
 		s->fast_iface = NULL;
 		s->state = PD__SLOT_REVOKED;
 		s->ops = NULL;
