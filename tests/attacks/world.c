@@ -80,6 +80,15 @@ static void panicky_destroy(void *obj)
 	pd_panic("a destructor the domain wrote");
 }
 
+static void reenter_destroy(void *obj)
+{
+	(void)obj;
+	uint64_t busy = 0;
+	dtor_rc[0] = attacks_node_act(w.relay_h, N_PROBE, &busy);
+	dtor_rc[1] = (int)busy;
+}
+
+static const pd_kind reenter_kind = { .name = "reenter", .destroy = reenter_destroy };
 static const pd_kind leaky_kind = { .name = "leaky", .destroy = leaky_destroy };
 static const pd_kind killer_kind = { .name = "killer", .destroy = killer_destroy };
 static const pd_kind reviver_kind = { .name = "reviver", .destroy = reviver_destroy };
@@ -155,6 +164,8 @@ static int vault_answer(void *self, uint32_t how, uint64_t *result)
 		return with_kind(&reviver_kind, key);
 	case V_DTOR_PANIC:
 		return with_kind(&panicky_kind, key);
+	case V_DTOR_REENTER:
+		return with_kind(&reenter_kind, key);
 	}
 	return -PD_EINVAL;
 }
@@ -268,6 +279,15 @@ static int node_act(void *self, uint32_t what, uint64_t *result)
 			n += pd_domain_lookup(id) != NULL;
 		return log_u64(n);
 	}
+	case N_CALL_VAULT_REENTER: {
+		s->busy = 1;
+		int rc = attacks_vault_answer(s->vault, V_DTOR_REENTER, result);
+		s->busy = 0;
+		return rc;
+	}
+	case N_PROBE:
+		*result = (uint64_t)s->busy;
+		return 0;
 	case N_GENERATION: {
 		int rc = attacks_pet_export(&pet_ops, NULL, NULL, NULL, &s->exported);
 		return rc < 0 ? rc : log_u64((uint32_t)s->exported.r.v);

@@ -26,6 +26,7 @@ enum {
 	V_DTOR_DESTROY,     /* an object whose destructor destroys the domain named victim_name */
 	V_DTOR_RECOVER,     /* ...recovers it */
 	V_DTOR_PANIC,       /* ...panics itself */
+	V_DTOR_REENTER,     /* ...calls the relay, which is waiting for this call */
 };
 
 /* What a node's act(what) does. */
@@ -39,6 +40,8 @@ enum {
 	N_LIVE_OBJECTS,     /* logs pd_heap_live_objects() */
 	N_COUNT_DOMAINS,    /* logs how many domains pd_domain_lookup finds */
 	N_GENERATION,       /* exports an object and logs its handle's generation */
+	N_CALL_VAULT_REENTER, /* calls its vault with V_DTOR_REENTER */
+	N_PROBE,            /* answers whether a call of this node is under way */
 };
 
 /* What a pet's poke(what) does. */
@@ -59,6 +62,8 @@ typedef struct node_state {
 	uint64_t tenant_held;               /* what put_tenant() was given */
 	pd_domain *child;
 	attacks_pet_rref exported;
+	attacks_vault_rref vault;           /* set by the test driver */
+	int busy;                           /* inside N_CALL_VAULT_REENTER */
 } node_state;
 
 /* The public log: every write is counted and its first 8 bytes kept. */
