@@ -44,6 +44,12 @@ const char *c_mangle(const module *m, const type *t)
 		return t->decl->module == m && t->decl->kind == DECL_STRUCT ? t->decl->name
 		                                                             : c_name(t->decl);
 	case TYPE_VEC:
+		/* labeled<T, L> shares its C struct across lattices, but a vec's
+		 * helpers check its labels against L: one vec type per lattice */
+		if (t->elem->kind == TYPE_LABELED && t->elem->lattice) {
+			const decl *l = t->elem->lattice->decl;
+			return fmt("vec_%s_%s", c_mangle(m, t->elem), l->module == m ? l->name : c_name(l));
+		}
 		return fmt("vec_%s", c_mangle(m, t->elem));
 	case TYPE_OWN:
 		return fmt("own_%s", c_mangle(m, t->elem));

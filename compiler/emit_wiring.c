@@ -210,9 +210,23 @@ void emit_wiring(emit_ctx *e)
 	for (decl *d = e->mod->decls; d; d = d->next)
 		if (d->kind == DECL_SINK)
 			emit_sink(e, d);
+	bool any_domain = false;
 	for (decl *d = e->mod->decls; d; d = d->next)
-		if (d->kind == DECL_DOMAIN)
+		if (d->kind == DECL_DOMAIN) {
 			emit_domain(e, d);
+			any_domain = true;
+		}
+	if (any_domain) {
+		/* Domain code may create only domains declared in a .pdl: what
+		 * pdlc checked, with the rules it checked (pd_domain.h). */
+		fprintf(e->c, "\n/* The domains this module declares, the only ones domain code may create. */\n"
+		        "__attribute__((constructor)) static void %s_register_domains(void)\n{\n",
+		        e->mod->name);
+		for (decl *d = e->mod->decls; d; d = d->next)
+			if (d->kind == DECL_DOMAIN)
+				fprintf(e->c, "\tpd_domain_spec_register(&%s_domain);\n", c_name(d));
+		fputs("}\n", e->c);
+	}
 	for (decl *d = e->mod->decls; d; d = d->next)
 		if (d->kind == DECL_PIPELINE)
 			emit_pipeline(e, d);

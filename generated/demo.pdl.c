@@ -12,6 +12,12 @@ const pd_domain_spec demo_parse_domain = {
 	.checkpoint_every = 0,
 };
 
+/* The domains this module declares, the only ones domain code may create. */
+__attribute__((constructor)) static void demo_register_domains(void)
+{
+	pd_domain_spec_register(&demo_parse_domain);
+}
+
 static const uint16_t demo_main_first[1] = { 0, };
 
 static const uint16_t demo_main_parse_next[1] = { 1, };

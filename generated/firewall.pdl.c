@@ -535,3 +535,9 @@ const pd_domain_spec firewall_firewall_domain = {
 	.save_state = firewall_firewall_save_state,
 	.load_state = firewall_firewall_load_state,
 };
+
+/* The domains this module declares, the only ones domain code may create. */
+__attribute__((constructor)) static void firewall_register_domains(void)
+{
+	pd_domain_spec_register(&firewall_firewall_domain);
+}

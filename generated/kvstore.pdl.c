@@ -689,3 +689,12 @@ const pd_domain_spec kvstore_bob_client_domain = {
 	.lattice = &kvstore_tenants_lattice,
 	.clearance = KVSTORE_TENANTS_BOB,
 };
+
+/* The domains this module declares, the only ones domain code may create. */
+__attribute__((constructor)) static void kvstore_register_domains(void)
+{
+	pd_domain_spec_register(&kvstore_kv_domain);
+	pd_domain_spec_register(&kvstore_auditor_domain);
+	pd_domain_spec_register(&kvstore_alice_client_domain);
+	pd_domain_spec_register(&kvstore_bob_client_domain);
+}

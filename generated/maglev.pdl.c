@@ -1043,3 +1043,9 @@ const pd_domain_spec maglev_maglev_domain = {
 	.save_state = maglev_maglev_save_state,
 	.load_state = maglev_maglev_load_state,
 };
+
+/* The domains this module declares, the only ones domain code may create. */
+__attribute__((constructor)) static void maglev_register_domains(void)
+{
+	pd_domain_spec_register(&maglev_maglev_domain);
+}

@@ -116,6 +116,12 @@ const pd_domain_spec nullfilter_null_domain = {
 	.checkpoint_every = 0,
 };
 
+/* The domains this module declares, the only ones domain code may create. */
+__attribute__((constructor)) static void nullfilter_register_domains(void)
+{
+	pd_domain_spec_register(&nullfilter_null_domain);
+}
+
 static const uint16_t nullfilter_chain_first[1] = { 0, };
 
 static const uint16_t nullfilter_chain_f1_next[1] = { 1, };

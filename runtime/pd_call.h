@@ -258,12 +258,14 @@ static inline int pd_call_switch(pd_call *c)
 	c->framed = NULL;
 	if (__builtin_expect(top == NULL || top->owner != c->caller, 0)) {
 		/*
-		 * A framed call.  From the outside (the common framed case: a
-		 * test, a control call) it takes the next frame inline; from a
-		 * domain it goes through the re-entry check.
+		 * A framed call.  From the outside with no frame on the stack
+		 * (the common framed case: a test, a control call) it takes the
+		 * next frame inline; from a domain, or from trusted code that
+		 * runs while domains are on the stack, it goes through the
+		 * re-entry check.
 		 */
 		pd_catch *f = t->frame_next;
-		if (__builtin_expect(f == t->frame_end || c->caller != NULL, 0)) {
+		if (__builtin_expect(f == t->frame_end || c->caller != NULL || top != NULL, 0)) {
 			pd__framing x = pd__frame_slow(c->caller, c->callee);
 			if (x.frame == NULL) {
 				if (x.rc >= 0)

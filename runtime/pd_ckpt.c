@@ -192,6 +192,13 @@ int pd_ckpt_finish(pd_ckpt_writer *w, uint64_t fingerprint, void **image, size_t
 		grow_to(w, PD_CKPT_HEADER_SIZE);  /* an empty payload still has a header */
 	if (w->err == -PD_ENOMEM)
 		snprintf(save_error, sizeof save_error, "out of memory");
+	/* The label section says what the saving code holds; a writer whose
+	 * labels were set lower (the field is the caller's) would launder. */
+	if (w->err == 0 && !pd_labels_leq(pd_labels_current(), w->labels)) {
+		snprintf(save_error, sizeof save_error, "the writer's labels are below what the saving "
+			 "code holds: not saved");
+		w->err = -PD_ELABEL;
+	}
 	int rc = w->err;
 	if (rc < 0) {
 		pd_ckpt_writer_discard(w);

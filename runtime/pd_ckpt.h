@@ -141,8 +141,10 @@ void pd_ckpt_writer_reserve(pd_ckpt_writer *w, size_t n);
 /*
  * Ends a save: writes the header in front of the payload and hands over the
  * image (a pd_alloc object of the current domain; pd_free it).  Returns 0,
- * or the sticky error (-PD_ENOMEM, -PD_EINVAL), having freed the buffer.
- * The writer is empty afterwards.
+ * or the sticky error (-PD_ENOMEM, -PD_EINVAL, -PD_ECORRUPT for a value
+ * nested too deep), or -PD_ELABEL when the writer's labels were set below
+ * what the saving code holds, having freed the buffer.  The writer is
+ * empty afterwards.
  */
 int pd_ckpt_finish(pd_ckpt_writer *w, uint64_t fingerprint, void **image, size_t *len);
 

@@ -89,6 +89,7 @@ struct pd_domain {
 	uint32_t next_slot;                /* slots [0, next_slot) exported at some time */
 	uint32_t rebind;                   /* re-init: next slot to re-bind */
 	int reinit;                        /* a re-init is running */
+	int sweeping;                      /* its objects' destructors are running */
 	size_t charged_bytes;              /* updated atomically (two threads may run it) */
 	uint64_t faults;                   /* atomically updated */
 	uint64_t recoveries;

@@ -38,6 +38,43 @@ int pd__is_record(const pd_domain *d)
 }
 
 /*
+ * Every record ever allocated, by address (open addressing, never
+ * removed: records are never freed), so that a pointer handed to the API
+ * is recognised without reading through it.
+ */
+#define RECORD_SET 2048u            /* a power of two, twice PD_MAX_DOMAINS */
+static pd_domain *record_set[RECORD_SET];
+
+static uint32_t record_slot(const pd_domain *d)
+{
+	uint64_t x = (uintptr_t)d >> 6;
+	x *= 0x9e3779b97f4a7c15ull;
+	return (uint32_t)(x >> 40) & (RECORD_SET - 1);
+}
+
+/* pd__table_lock held. */
+static void remember_record(pd_domain *d)
+{
+	uint32_t i = record_slot(d);
+	while (record_set[i] != NULL)
+		i = (i + 1) & (RECORD_SET - 1);
+	__atomic_store_n(&record_set[i], d, __ATOMIC_RELEASE);
+}
+
+int pd__valid_domain(const pd_domain *d)
+{
+	if (d == NULL)
+		return 0;
+	for (uint32_t i = record_slot(d);; i = (i + 1) & (RECORD_SET - 1)) {
+		const pd_domain *r = __atomic_load_n(&record_set[i], __ATOMIC_ACQUIRE);
+		if (r == d)
+			return 1;
+		if (r == NULL)
+			return 0;
+	}
+}
+
+/*
  * Trusted code outside every domain may manage any domain; a domain may
  * manage the domains it created, as long as it is the incarnation that
  * created them (a record reused by a later domain inherits nothing).
@@ -118,10 +155,51 @@ static int set_flow(pd_domain *d, const pd_domain_spec *spec)
 	return 0;
 }
 
+/* The specs domain code may create from (pd_domain_spec_register). */
+static const pd_domain_spec **registered_specs;
+static uint32_t n_registered, registered_cap;
+
+int pd_domain_spec_register(const pd_domain_spec *spec)
+{
+	if (spec == NULL)
+		return -PD_EINVAL;
+	if (pd__self.current != NULL)
+		return -PD_EACCES;
+	pthread_mutex_lock(&pd__table_lock);
+	int rc = 0;
+	if (n_registered == registered_cap) {
+		uint32_t cap = registered_cap ? 2 * registered_cap : 64;
+		const pd_domain_spec **grown = realloc(registered_specs, cap * sizeof(*grown));
+		if (grown == NULL)
+			rc = -PD_ENOMEM;
+		else {
+			registered_specs = grown;
+			registered_cap = cap;
+		}
+	}
+	if (rc == 0)
+		registered_specs[n_registered++] = spec;
+	pthread_mutex_unlock(&pd__table_lock);
+	return rc;
+}
+
+static bool spec_registered(const pd_domain_spec *spec)
+{
+	pthread_mutex_lock(&pd__table_lock);
+	bool found = false;
+	for (uint32_t i = 0; i < n_registered && !found; i++)
+		found = registered_specs[i] == spec;
+	pthread_mutex_unlock(&pd__table_lock);
+	return found;
+}
+
 int pd_domain_create(const pd_domain_spec *spec, pd_domain **out)
 {
 	if (spec == NULL || out == NULL || spec->n_sinks > PD_MAX_SINKS)
 		return -PD_EINVAL;
+	/* Domain code creates only what a .pdl declared (pd_domain.h). */
+	if (pd__self.current != NULL && !spec_registered(spec))
+		return -PD_EACCES;
 	if (pd_thread_init() < 0)
 		return -PD_ENOMEM;
 
@@ -141,7 +219,10 @@ int pd_domain_create(const pd_domain_spec *spec, pd_domain **out)
 			pthread_mutex_unlock(&pd__table_lock);
 			return -PD_ENOMEM;
 		}
-		memset(d, 0, sizeof(*d));
+		memset(d, 0, sizeof(*d));       /* FREE until it is published below */
+		d->id = id;
+		remember_record(d);
+		__atomic_store_n(&pd__domains[id], d, __ATOMIC_RELEASE);
 	}
 	/*
 	 * A reused record keeps its slots' generations (keys are 0 already), so
@@ -204,7 +285,7 @@ static int active_here(const pd_domain *d)
 /* The checks every management call starts with. */
 static int manageable(const pd_domain *d)
 {
-	if (!pd__is_record(d) || d->state == PD_DOMAIN_FREE)
+	if (!pd__valid_domain(d) || d->state == PD_DOMAIN_FREE)
 		return -PD_EINVAL;
 	return pd__may_manage(d) ? 0 : -PD_EACCES;
 }
@@ -231,31 +312,44 @@ int pd_domain_destroy(pd_domain *d)
 	return 0;
 }
 
+int pd__may_see(const pd_domain *d)
+{
+	if (pd__self.current == NULL)
+		return 1;
+	if (!pd__may_manage(d))
+		return 0;
+	return pd__observed(__atomic_load_n(&d->event_labels, __ATOMIC_RELAXED), 0) == 0;
+}
+
 pd_domain *pd_domain_lookup(uint32_t id)
 {
 	if (id == 0 || id >= PD_MAX_DOMAINS)
 		return NULL;
 	pd_domain *d = __atomic_load_n(&pd__domains[id], __ATOMIC_ACQUIRE);
-	if (!pd__is_record(d) || d->state == PD_DOMAIN_FREE)
+	if (!pd__is_record(d) || !pd__may_see(d) || d->state == PD_DOMAIN_FREE)
 		return NULL;
 	return d;
 }
 
 uint32_t pd_domain_id(const pd_domain *d)
 {
-	return d ? d->id : 0;
+	return pd__valid_domain(d) ? d->id : 0;
 }
 
 const char *pd_domain_name(const pd_domain *d)
 {
 	if (d == NULL)
 		return "(outside)";
+	if (!pd__valid_domain(d))
+		return "(not a domain)";
 	return d->spec.name ? d->spec.name : "(unnamed)";
 }
 
 enum pd_domain_state pd_domain_state(const pd_domain *d)
 {
-	return d ? (enum pd_domain_state)d->state : PD_DOMAIN_FREE;
+	if (!pd__valid_domain(d) || !pd__may_see(d))
+		return PD_DOMAIN_FREE;
+	return (enum pd_domain_state)d->state;
 }
 
 int pd_domain_get_stats(const pd_domain *d, pd_domain_stats *st)
@@ -263,6 +357,11 @@ int pd_domain_get_stats(const pd_domain *d, pd_domain_stats *st)
 	int rc = manageable(d);
 	if (rc < 0 || st == NULL)
 		return rc < 0 ? rc : -PD_EINVAL;
+	/* Its counts (faults, bytes, exports) are what the domain did, and
+	 * what was done to it: the reader comes to hold both. */
+	if ((rc = pd__observed(pd_labels_join(__atomic_load_n(&d->label, __ATOMIC_RELAXED),
+					      __atomic_load_n(&d->event_labels, __ATOMIC_RELAXED)), 0)) < 0)
+		return rc;
 	st->faults = __atomic_load_n(&d->faults, __ATOMIC_RELAXED);
 	st->recoveries = __atomic_load_n(&d->recoveries, __ATOMIC_RELAXED);
 	st->charged_bytes = d->charged_bytes;
@@ -377,6 +476,10 @@ int pd_domain_set_checkpoint_image(pd_domain *d, const void *image, size_t len)
 	pd_labels carried;
 	if ((rc = pd_ckpt_image_labels(image, len, &carried)) < 0)
 		return rc;
+	/* The bytes are the setter's: whatever their label section says, they
+	 * hold at least what the setter holds (a labelled manager could write
+	 * an image with an empty one). */
+	carried = pd_labels_join(carried, pd_labels_current());
 	pd_domain *saved = pd__self.current;
 	pd__self.current = NULL;              /* the copy belongs to nobody */
 	void *copy = pd_alloc(len, NULL);
@@ -402,7 +505,11 @@ static void reload_state(pd_domain *d)
 	    d->ckpt_image == NULL || domain_state(d) == NULL)
 		return;
 	state_io io = { .d = d, .image = d->ckpt_image, .len = d->ckpt_len };
-	int rc = pd__run_in(d, load_inside, &io);
+	/* What the image holds, by who made it - not only what its label
+	 * section says (pd_domain_set_checkpoint_image). */
+	int rc = pd__flow_in_raise(d, d->ckpt_labels);
+	if (rc == 0)
+		rc = pd__run_in(d, load_inside, &io);
 	if (rc == 0) {
 		__atomic_add_fetch(&d->restores, 1, __ATOMIC_RELAXED);
 		return;

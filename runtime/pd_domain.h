@@ -104,8 +104,21 @@ typedef struct pd_domain_stats {
  * manager.  Installs libpd's fault handlers on first use.  Returns 0 and
  * *out, or -PD_EINVAL / -PD_ENOMEM / -PD_ELABEL (the initial labels are
  * above the clearance) / init's error.
+ *
+ * Trusted code may create a domain from any spec.  Domain code may create
+ * only the domains a .pdl declares - specs pdlc emitted, which its
+ * generated code registers before main - so that a domain cannot give a
+ * child declassification rules, sinks, a clearance or initial labels that
+ * no .pdl declared and pdlc did not check: -PD_EACCES for any other spec.
  */
 int pd_domain_create(const pd_domain_spec *spec, pd_domain **out);
+
+/*
+ * Makes spec one that domain code may create (pdlc's generated
+ * constructors call it).  Trusted code only (-PD_EACCES inside a domain);
+ * 0, or -PD_EINVAL / -PD_ENOMEM.
+ */
+int pd_domain_spec_register(const pd_domain_spec *spec);
 
 /*
  * Frees everything the domain owns, kills its reference table (later calls
@@ -115,11 +128,19 @@ int pd_domain_create(const pd_domain_spec *spec, pd_domain **out);
  */
 int pd_domain_destroy(pd_domain *d);
 
-/* The live (or dead) domain with this id, NULL when none. */
+/*
+ * The live (or dead) domain with this id, NULL when none.  Whether a domain
+ * exists says what its manager did, so inside a domain only the domains it
+ * manages are found (whose record's events it comes to hold, as from a
+ * stale handle); any other id reads as NULL.
+ */
 pd_domain *pd_domain_lookup(uint32_t id);
 
 uint32_t pd_domain_id(const pd_domain *d);
 const char *pd_domain_name(const pd_domain *d);
+
+/* d's state; inside a domain, for domains it manages only (others read as
+ * PD_DOMAIN_FREE), as pd_domain_lookup. */
 enum pd_domain_state pd_domain_state(const pd_domain *d);
 /* Its manager only: 0, -PD_EACCES or -PD_EINVAL. */
 int pd_domain_get_stats(const pd_domain *d, pd_domain_stats *st);

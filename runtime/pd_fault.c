@@ -426,7 +426,7 @@ pd__framing pd__frame_slow(const pd_domain *caller, const pd_domain *callee)
 {
 	struct pd__thread *t = &pd__self;
 
-	if (caller != NULL && pd__reentry_check(caller, callee) < 0)
+	if ((caller != NULL || t->top != NULL) && pd__reentry_check(caller, callee) < 0)
 		return (pd__framing){ NULL, -PD_EBUSY };
 	if (t->frame_end == NULL) {
 		int rc = pd_thread_init();

@@ -580,6 +580,8 @@ void *pd_alloc(size_t size, const pd_kind *kind)
 	pd_domain *d = pd__self.current;
 	size_t cost = footprint(size);
 	if (d) {
+		if (__builtin_expect(__atomic_load_n(&d->sweeping, __ATOMIC_RELAXED), 0))
+			return NULL;        /* its destructors are running (run_destructors) */
 		size_t q = d->spec.quota_bytes;
 		size_t now = __atomic_add_fetch(&d->charged_bytes, cost, __ATOMIC_RELAXED);
 		if (q && now > q) {
@@ -665,7 +667,7 @@ int pd_free(void *obj)
 static int give(void *obj, pd_domain *to)
 {
 	struct pd__obj *h = live_obj(obj);
-	if (h == NULL || (to && (!pd__is_record(to) || to->state == PD_DOMAIN_FREE)))
+	if (h == NULL || (to && (!pd__valid_domain(to) || to->state == PD_DOMAIN_FREE)))
 		return -PD_EINVAL;
 	/* A domain gives objects to another only through a proxy's typed
 	 * move, which checks labels and moves what the object owns; handing
@@ -917,6 +919,8 @@ void pd__epoch_set(uint32_t e)
 
 size_t pd_heap_live_objects(void)
 {
+	if (pd__self.current != NULL)
+		return 0;
 	pd_domain *d = lock_heap();
 	size_t n = big_count + gone_allocs - gone_frees;
 	for (struct tcache *t = threads.next; t != &threads; t = t->next)
@@ -932,6 +936,43 @@ static void forget_payer(struct pd__obj *h, pd_domain *d)
 	if (__atomic_load_n(&h->charged, __ATOMIC_RELAXED) == d)
 		__atomic_compare_exchange_n(&h->charged, &expect, NULL, 0, __ATOMIC_RELAXED,
 					    __ATOMIC_RELAXED);
+}
+
+/*
+ * The destructors of a dying domain's objects, all before any memory goes
+ * (so one may still look at another).  A kind's destructor is the owner's
+ * code - domain code may name a kind it wrote - so it runs inside the
+ * owner, with its authority and labels, under a catch frame of its own:
+ * one that faults is abandoned (its object is freed all the same) and the
+ * rest still run.  Nothing the domain allocates meanwhile is kept
+ * (pd_alloc refuses while it is swept).
+ */
+static void run_destructors(pd_domain *d, struct pd__obj *doomed)
+{
+	struct pd__thread *t = &pd__self;
+	pd_domain *saved = t->current;
+	struct pd__obj *volatile next = doomed;
+	pd_catch c = { .prev = t->top, .owner = NULL, .kind = PD__FRAME_SETJMP };
+
+	__atomic_store_n(&d->sweeping, 1, __ATOMIC_RELAXED);
+	t->top = &c;
+	if (__builtin_setjmp(c.jb) != 0) {
+		pd__count_fault(c.faulted);     /* that destructor is given up */
+		c.faulted = NULL;
+		t->top = &c;
+	}
+	t->current = d;
+	while (next) {
+		struct pd__obj *h = next;
+		next = h->prev;
+		if (!(h->flags & OBJ_DESTROYING) && h->kind && h->kind->destroy) {
+			h->flags |= OBJ_DESTROYING;
+			h->kind->destroy(h + 1);
+		}
+	}
+	t->top = c.prev;
+	t->current = saved;
+	__atomic_store_n(&d->sweeping, 0, __ATOMIC_RELAXED);
 }
 
 void pd__heap_sweep(pd_domain *d, int forget)
@@ -964,16 +1005,8 @@ void pd__heap_sweep(pd_domain *d, int forget)
 	}
 	unlock_heap(saved);
 
-	/*
-	 * Destructors run outside any domain (they are trusted kind code) and
-	 * all before any memory goes, so one may still look at another.
-	 */
+	run_destructors(d, doomed);
 	pd__self.current = NULL;
-	for (struct pd__obj *h = doomed; h; h = h->prev)
-		if (!(h->flags & OBJ_DESTROYING) && h->kind && h->kind->destroy) {
-			h->flags |= OBJ_DESTROYING;
-			h->kind->destroy(h + 1);
-		}
 	struct tcache *t = tc ? tc : tcache_new();
 	while (doomed) {
 		struct pd__obj *h = doomed;

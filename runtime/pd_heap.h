@@ -64,6 +64,8 @@ const pd_kind *pd_kind_of(const void *obj);
 
 /*
  * Objects alive in the whole heap (all owners); for leak checks in tests.
+ * Trusted code only: inside a domain it returns 0 (the whole process's
+ * count would tell a domain how much other domains hold).
  */
 size_t pd_heap_live_objects(void);
 

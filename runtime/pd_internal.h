@@ -20,6 +20,10 @@ extern pthread_mutex_t pd__table_lock;
  */
 int pd__is_record(const pd_domain *d);
 
+/* Is d a domain record - any pointer, never read through (for pointers
+ * the API is handed; pd__is_record is for what the table holds)? */
+int pd__valid_domain(const pd_domain *d);
+
 /*
  * Frees every object d owns: destructors first (all objects still valid),
  * then memory.  With forget, also forgets d as the payer of objects it
@@ -53,6 +57,10 @@ int pd__rref_error(pd_rref r);
 
 /* May the code running now manage d (pd_domain.h: its creator or trusted code)? */
 int pd__may_manage(const pd_domain *d);
+
+/* May it see whether d exists and its state: trusted code, or d's manager,
+ * which then comes to hold d's record events (pd_domain_lookup). */
+int pd__may_see(const pd_domain *d);
 
 /* Runs fn(arg) inside d under a catch frame; a fault recovers d and gives
  * -PD_EFAULT (-PD_ELABEL when the code running now may not learn what d

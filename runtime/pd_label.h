@@ -113,8 +113,10 @@ int pd_sink_write(pd_sink *s, pd_label data_label, const void *data, size_t len)
 
 /*
  * Lets domain d write sink s (a scheduler granting a stage its pipeline's
- * `S -> SINK` edges).  d's manager only.  0, -PD_EACCES, -PD_EINVAL, or
- * -PD_ENOMEM when d already has PD_MAX_SINKS sinks.
+ * `S -> SINK` edges).  Trusted code only: a domain's writers are what its
+ * .pdl declares, and domain code may not add one, even to a domain it
+ * manages.  0, -PD_EACCES, -PD_EINVAL, or -PD_ENOMEM when d already has
+ * PD_MAX_SINKS sinks.
  */
 #define PD_MAX_SINKS 16
 int pd_sink_allow(pd_sink *s, pd_domain *d);

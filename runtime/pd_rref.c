@@ -4,9 +4,65 @@
  * pd__table_lock; the proxy reads slots without it, so a slot's key is
  * published last (release) when bound and cleared first when killed.
  */
+#include <stdbool.h>
+#include <sys/random.h>
+#include <x86intrin.h>
+
 #include "pd_internal.h"
 
-static uint32_t next_gen = 1;  /* under pd__table_lock; 0 is never a generation */
+/*
+ * Generations.  The n-th binding of a slot gets generation F(n), F a
+ * permutation of the 32-bit numbers keyed by a per-process secret and the
+ * slot (a 4-round Feistel network): distinct for that slot until 2^32
+ * bindings of it, so an old handle never matches, and - unlike one
+ * counter for the process - saying nothing to the handle's holder about
+ * how many exports other code made (a channel between domains).  The
+ * next generation is F(F^-1(current) + 1); 0 is never one.
+ */
+static uint64_t gen_secret;             /* under pd__table_lock; 0 until first used */
+
+static uint16_t gen_round(uint64_t key, unsigned round, uint16_t half)
+{
+	uint64_t x = key ^ (uint64_t)round << 56 ^ half;
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	x ^= x >> 33;
+	return (uint16_t)x;
+}
+
+static uint32_t gen_permute(uint32_t v, uint64_t key, bool inverse)
+{
+	uint16_t l = (uint16_t)(v >> 16), r = (uint16_t)v;
+	if (!inverse) {
+		for (unsigned i = 0; i < 4; i++) {
+			uint16_t t = l ^ gen_round(key, i, r);
+			l = r;
+			r = t;
+		}
+	} else {
+		for (unsigned i = 4; i-- > 0;) {
+			uint16_t t = r ^ gen_round(key, i, l);
+			r = l;
+			l = t;
+		}
+	}
+	return (uint32_t)l << 16 | r;
+}
+
+static uint32_t next_generation(const pd_domain *d, uint32_t slot, uint32_t gen)
+{
+	if (gen_secret == 0 && (getrandom(&gen_secret, sizeof(gen_secret), 0) != sizeof(gen_secret) ||
+				gen_secret == 0))
+		gen_secret = __rdtsc() | 1;
+	uint64_t key = gen_secret ^ ((uint64_t)d->id << 8 | slot) * 0x9e3779b97f4a7c15ull;
+	uint32_t n = gen ? gen_permute(gen, key, true) : 0;
+	do
+		gen = gen_permute(++n, key, false);
+	while (gen == 0);
+	return gen;
+}
 
 static uint64_t handle_of(const pd_domain *d, uint32_t slot, uint32_t gen)
 {
@@ -49,9 +105,7 @@ int pd_export(const pd_iface *iface, const void *ops, void *self, pd_acl_fn acl,
 		i = d->next_slot++;
 		if (d->reinit)
 			d->rebind = d->next_slot;
-		d->slots[i].gen = next_gen++;
-		if (next_gen == 0)
-			next_gen = 1;
+		d->slots[i].gen = next_generation(d, i, d->slots[i].gen);
 		bind(d, i, iface, ops, self, acl, acl_arg);
 	}
 	out->v = handle_of(d, i, d->slots[i].gen);
@@ -61,7 +115,7 @@ int pd_export(const pd_iface *iface, const void *ops, void *self, pd_acl_fn acl,
 
 int pd_domain_export_rref(const pd_domain *d, unsigned k, pd_rref *out)
 {
-	if (d == NULL || out == NULL || !pd__is_record(d))
+	if (out == NULL || !pd__valid_domain(d))
 		return -PD_EINVAL;
 	if (!pd__may_manage(d))
 		return -PD_EACCES;
@@ -257,7 +311,7 @@ pd__target pd__call_resolve_slow(pd_rref r, const pd_iface *iface, unsigned meth
 pd_domain *pd_rref_domain(pd_rref r)
 {
 	pd_domain *d = pd__domains[r.v >> PD__DOM_SHIFT];
-	if (!pd__is_record(d) || d->state == PD_DOMAIN_FREE)
+	if (!pd__is_record(d) || !pd__may_see(d) || d->state == PD_DOMAIN_FREE)
 		return NULL;
 	return d;
 }

@@ -129,7 +129,8 @@ int pd_domain_export_rref(const pd_domain *d, unsigned k, pd_rref *out);
  */
 int pd__rref_target(pd_rref r, const void **ops, void **self);
 
-/* The domain an rref points into, or NULL when r names no live domain. */
+/* The domain an rref points into, or NULL when r names no live domain.
+ * Inside a domain, only domains it manages are found (pd_domain_lookup). */
 pd_domain *pd_rref_domain(pd_rref r);
 
 #ifdef __cplusplus

@@ -14,6 +14,8 @@
  */
 #include <pthread.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "cunit_main.h"
 #include "world.h"
@@ -79,14 +81,17 @@ static void test_a_child_from_a_forged_spec_declassifies_what_no_pdl_declared(vo
  * holds the secret at label public, then writes it to public_log.
  * Leaked: the secret value.
  */
-static void test_an_image_given_by_a_labelled_manager_restores_at_bottom(void)
+static void image_given_by_a_labelled_manager(uint32_t forge)
 {
 	world_up();
 	uint64_t x = 0;
 	CU_ASSERT_EQUAL_FATAL(attacks_node_act(w.relay_h, N_SPAWN_PET, &x), 0);
 	pd_domain *pet = world_node(w.relay)->child;
 	put_secret(w.relay_h, SECRET_KEY);
-	CU_ASSERT_EQUAL(attacks_node_act(w.relay_h, N_FORGE_IMAGE, &x), 0);
+	int forged = attacks_node_act(w.relay_h, forge, &x);
+	/* A writer told it holds less than its code: the save refuses.  Bytes
+	 * edited by hand: set, but holding what the setter holds. */
+	CU_ASSERT_EQUAL(forged, forge == N_FORGE_IMAGE ? -PD_ELABEL : 0);
 	pd_label_reset_outside();
 	attacks_pet_rref p;
 	CU_ASSERT_EQUAL_FATAL(attacks_pet_of_domain(pet, 0, &p), 0);
@@ -95,13 +100,24 @@ static void test_an_image_given_by_a_labelled_manager_restores_at_bottom(void)
 	world_reset_log();
 	CU_ASSERT_EQUAL(attacks_pet_poke(p, P_GET, &x), 0);
 	pd_label_reset_outside();
-	if (x == SECRET_KEY)      /* the secret came back: it must come back secret */
+	bool came_back = x == SECRET_KEY;
+	if (came_back)            /* the secret came back: it must come back secret */
 		CU_ASSERT_EQUAL(world_conf_of(pet), ATTACKS_CONF_SECRET);
 	(void)attacks_pet_poke(p, P_EMIT, &x);
 	pd_label_reset_outside();
-	CU_ASSERT_EQUAL(logged, 0);
+	CU_ASSERT_EQUAL(logged, came_back ? 0u : 1u);     /* (a fresh pet logs its 0) */
 	CU_ASSERT_NOT_EQUAL(last_logged, SECRET_KEY);
 	world_down();
+}
+
+static void test_an_image_given_by_a_labelled_manager_restores_at_bottom(void)
+{
+	image_given_by_a_labelled_manager(N_FORGE_IMAGE);
+}
+
+static void test_an_image_with_its_label_section_cut_out_restores_at_bottom(void)
+{
+	image_given_by_a_labelled_manager(N_FORGE_IMAGE_BYTES);
 }
 
 /*
@@ -222,10 +238,31 @@ static uint64_t generation_view(uint64_t key)
 	return seen;
 }
 
+/* The view of one run from this process's state as it is now, in a child
+ * process, so that both runs start from the same records and generations. */
+static uint64_t generation_view_from_here(uint64_t key)
+{
+	int fds[2];
+	uint64_t seen = ~(uint64_t)0;
+	CU_ASSERT_EQUAL_FATAL(pipe(fds), 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(fds[0]);
+		seen = generation_view(key);
+		_exit(write(fds[1], &seen, sizeof(seen)) == sizeof(seen) ? 0 : 1);
+	}
+	close(fds[1]);
+	CU_ASSERT_EQUAL(read(fds[0], &seen, sizeof(seen)), (ssize_t)sizeof(seen));
+	close(fds[0]);
+	int status;
+	waitpid(pid, &status, 0);
+	return seen;
+}
+
 static void test_handle_generations_tell_a_public_domain_how_often_secret_code_exported(void)
 {
-	uint64_t a = generation_view(SECRET_KEY);
-	uint64_t b = generation_view(SECRET_KEY | 1);
+	uint64_t a = generation_view_from_here(SECRET_KEY);
+	uint64_t b = generation_view_from_here(SECRET_KEY | 1);
 	same_view(a, b);
 }
 
@@ -328,6 +365,7 @@ int main(void)
 	static const struct test_case tests[] = {
 		TEST(test_a_child_from_a_forged_spec_declassifies_what_no_pdl_declared),
 		TEST(test_an_image_given_by_a_labelled_manager_restores_at_bottom),
+		TEST(test_an_image_with_its_label_section_cut_out_restores_at_bottom),
 		TEST(test_a_manager_reads_its_secret_childs_allocations_in_its_stats),
 		TEST(test_a_public_domain_counts_a_secret_domains_objects),
 		TEST(test_pd_domain_lookup_tells_a_public_domain_what_secret_code_destroyed),

@@ -8,6 +8,8 @@
 #include <CUnit/CUnit.h>
 #include <string.h>
 
+#include <xxhash.h>
+
 unsigned logged;
 uint64_t last_logged;
 
@@ -251,6 +253,32 @@ static int forge_image(node_state *s)
 	return rc;
 }
 
+/* An honest image, then by hand: its label section emptied (count 0, the
+ * entries cut out), the header's length and checksum made right again. */
+static int forge_image_bytes(node_state *s)
+{
+	attacks_notes n = { .n = s->held };
+	void *image;
+	size_t len;
+	int rc = attacks_notes_checkpoint(&n, &image, &len);
+	if (rc < 0)
+		return rc;
+	uint8_t *b = image;
+	uint32_t count;
+	memcpy(&count, b + PD_CKPT_HEADER_SIZE, 4);
+	size_t cut = (size_t)count * 12;
+	memmove(b + PD_CKPT_HEADER_SIZE + 4, b + PD_CKPT_HEADER_SIZE + 4 + cut,
+		len - PD_CKPT_HEADER_SIZE - 4 - cut);
+	len -= cut;
+	memset(b + PD_CKPT_HEADER_SIZE, 0, 4);
+	uint64_t payload = len - PD_CKPT_HEADER_SIZE, sum = XXH3_64bits(b + PD_CKPT_HEADER_SIZE, payload);
+	memcpy(b + 16, &payload, 8);
+	memcpy(b + 24, &sum, 8);
+	rc = pd_domain_set_checkpoint_image(s->child, image, len);
+	pd_free(image);
+	return rc;
+}
+
 static int node_act(void *self, uint32_t what, uint64_t *result)
 {
 	node_state *s = self;
@@ -265,6 +293,8 @@ static int node_act(void *self, uint32_t what, uint64_t *result)
 		return pd_domain_create(&attacks_pet_d_domain, &s->child);
 	case N_FORGE_IMAGE:
 		return forge_image(s);
+	case N_FORGE_IMAGE_BYTES:
+		return forge_image_bytes(s);
 	case N_SPAWN_VAULT:
 		return pd_domain_create(&attacks_vault_d_domain, &s->child);
 	case N_STATS: {

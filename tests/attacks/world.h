@@ -34,7 +34,8 @@ enum {
 	N_EMIT,             /* logs what put() was given */
 	N_FORGE_CHILD,      /* creates a child from a spec it wrote: declassifies, logs */
 	N_SPAWN_PET,        /* creates a pet it manages */
-	N_FORGE_IMAGE,      /* gives its pet an image of what put() gave, labelled bottom */
+	N_FORGE_IMAGE,      /* gives its pet an image of what put() gave, the writer's labels set to bottom */
+	N_FORGE_IMAGE_BYTES, /* the same, written honestly, then its label section cut out by hand */
 	N_SPAWN_VAULT,      /* creates a vault it manages */
 	N_STATS,            /* logs its child's charged bytes */
 	N_LIVE_OBJECTS,     /* logs pd_heap_live_objects() */

@@ -72,15 +72,27 @@ static void test_management_calls_from_another_domain_are_EACCES(void)
 
 /* A domain that creates a child may manage it; the child's own peers may not. */
 static pd_domain *child;
-static int child_rc[3];
+static int child_rc[4];
+
+static nf_null_rref child_rref;
+
+static int child_init(void *arg)
+{
+	(void)arg;
+	return nf_null_export(&attacker_ops, NULL, NULL, NULL, &child_rref);
+}
+
+/* Domain code may create only registered specs (what a .pdl declares:
+ * pdlc's generated code registers its own); this test registers this one. */
+static const pd_domain_spec child_spec = { .name = "child", .init = child_init };
 
 static int parent_ping(void *self, uint32_t x, uint32_t *result)
 {
 	(void)self;
-	static struct probe_config cfg = { .name = "child" };
+	static struct probe_config cfg = { .name = "unregistered" };
 	if (x == 0) {
-		child_rc[0] = probe_create(&cfg);
-		child = cfg.domain;
+		child_rc[3] = probe_create(&cfg);          /* a spec no .pdl declared */
+		child_rc[0] = pd_domain_create(&child_spec, &child);
 		pd_rref r;
 		child_rc[1] = pd_domain_export_rref(child, 0, &r);
 		child_rc[2] = pd_domain_recover(child);
@@ -107,6 +119,7 @@ static void test_the_creating_domain_manages_its_child(void)
 	CU_ASSERT_EQUAL_FATAL(pd_domain_create(&spec, &p), 0);
 	uint32_t out;
 	CU_ASSERT_EQUAL(nf_null_ping(parent_rref, 0, &out), 0);
+	CU_ASSERT_EQUAL(child_rc[3], -PD_EACCES);
 	CU_ASSERT_EQUAL(child_rc[0], 0);
 	CU_ASSERT_EQUAL(child_rc[1], 0);
 	CU_ASSERT_EQUAL(child_rc[2], 0);
@@ -154,5 +167,7 @@ int main(void)
 		TEST(test_the_creating_domain_manages_its_child),
 		TEST(test_a_dead_managers_record_does_not_inherit_authority),
 	};
+	if (pd_domain_spec_register(&child_spec) != 0)
+		return 2;
 	return RUN_SUITE("authority", tests);
 }
