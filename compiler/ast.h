@@ -249,12 +249,19 @@ typedef struct edge {
 	struct decl *to_sink;           /* resolved: the sink this edge feeds */
 	struct stage *from_stage;       /* resolved: NULL for rx */
 	struct stage *to_stage;         /* resolved: NULL for tx and sinks */
+	bool to_tx;                     /* resolved: it ends at tx */
 	struct edge *next;
 } edge;
 
 typedef struct pipeline_decl {
 	stage *stages;
 	edge *edges;
+	/* `tx @L;`: the bound on what leaves through tx (NULL: none) */
+	struct label_ref *tx_bound;
+	const char *bound_name;         /* the name the bound was written on */
+	loc bound_at;
+	bool bound_again;               /* a second `NAME @L;` (an error) */
+	loc bound_again_at;
 	/* resolved: stages along the rx -> tx chain */
 	stage **order;
 	uint32_t n_order;

@@ -187,7 +187,12 @@ static void emit_pipeline(emit_ctx *e, const decl *p)
 	fprintf(c, "\nconst pd_pipeline_desc %s_pipeline = {\n", name);
 	fprintf(c, "\t.name = \"%s.%s\",\n\t.n_stages = %u,\n\t.stages = %s_stages,\n",
 	        p->module->name, p->name, pl->n_order, name);
-	fprintf(c, "\t.n_first = %u,\n\t.first = %s_first,\n};\n", rx.n_next, name);
+	fprintf(c, "\t.n_first = %u,\n\t.first = %s_first,\n", rx.n_next, name);
+	const label_ref *tx = pl->tx_bound;
+	if (tx && tx->lattice)
+		fprintf(c, "\t.tx_lattice = &%s_lattice,\n\t.tx_bound = %s,\n", c_name(tx->lattice->decl),
+		        c_label(tx->lattice, tx->id));
+	fputs("};\n", c);
 }
 
 /* A sink's counters change at run time, so it is data, not a constant; the

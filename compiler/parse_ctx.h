@@ -16,6 +16,7 @@ typedef struct parse_ctx {
 	name_list **lattice_names_tail;
 	label_edge **lattice_edges_tail;
 	domain_decl *open_domain;
+	decl *open_pipeline;            /* the pipeline being parsed */
 	stage **stages_tail;
 	edge **edges_tail;
 } parse_ctx;

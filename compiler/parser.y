@@ -522,6 +522,7 @@ pipeline_decl
 	: PIPELINE ident '{'
 		{
 			decl *d = new_decl(ctx, DECL_PIPELINE, L(@2), $2);
+			ctx->open_pipeline = d;
 			ctx->stages_tail = &d->u.pipeline.stages;
 			ctx->edges_tail = &d->u.pipeline.edges;
 		}
@@ -545,6 +546,19 @@ pipe_item
 			s->domain_name = $4.name;
 			*ctx->stages_tail = s;
 			ctx->stages_tail = &s->next;
+		}
+	| ident '@' label ';'
+		{
+			/* only tx takes a bound (sema_pipeline.c says so otherwise) */
+			pipeline_decl *pl = &ctx->open_pipeline->u.pipeline;
+			if (pl->bound_name == NULL) {
+				pl->bound_name = $1;
+				pl->bound_at = L(@1);
+				pl->tx_bound = $3;
+			} else if (!pl->bound_again) {
+				pl->bound_again = true;
+				pl->bound_again_at = L(@1);
+			}
 		}
 	| path ';'
 	;

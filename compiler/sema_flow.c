@@ -584,20 +584,23 @@ static void print_path(const path *p)
 
 /* ---- the checks ---- */
 
+/* A stage's edges to sinks, and to tx when the pipeline bounds it (`tx @L;`:
+ * the network is an output too). */
 static void check_stage_sinks(flow *fl, module *m, stage_flow **all, decl *pd, stage_flow *flows)
 {
 	const lattice *l = fl->l;
 	for (edge *e = pd->u.pipeline.edges; e; e = e->next) {
-		if (e->to_sink == NULL || e->from_stage == NULL)
+		if ((e->to_sink == NULL && !e->to_tx) || e->from_stage == NULL)
 			continue;
-		const label_ref *bound = e->to_sink->u.sink.bound;
+		const label_ref *bound = e->to_sink ? e->to_sink->u.sink.bound : pd->u.pipeline.tx_bound;
+		const char *what = e->to_sink ? ast_printf("sink '%s'", e->to_sink->name) : "tx";
 		if (bound == NULL || bound->lattice != l)
 			continue;
 		const stage_flow *sf = &flows[e->from_stage->index];
 		if (lattice_leq(l, sf->out, bound->id))
 			continue;
-		diag_error(e->to_at, "'%s' can reach sink '%s', whose bound is '%s'", lattice_label_name(l, sf->out),
-		           e->to_sink->name, lattice_label_name(l, bound->id));
+		diag_error(e->to_at, "'%s' can reach %s, whose bound is '%s'", lattice_label_name(l, sf->out),
+		           what, lattice_label_name(l, bound->id));
 		path p = { 0 };
 		const declassify *used;
 		declassified(l, e->from_stage->domain, sf->held, &used);
@@ -608,9 +611,9 @@ static void check_stage_sinks(flow *fl, module *m, stage_flow **all, decl *pd, s
 		else
 			trace(&p, fl, m, all, bound->id, sf->out, e->from_stage, flows, NULL);
 		print_path(&p);
-		diag_note(e->to_at, "'%s' -> '%s' emits it to the sink", e->from, e->to);
-		diag_note(bound->at, "sink '%s' is bounded by '%s' here", e->to_sink->name,
-		          lattice_label_name(l, bound->id));
+		diag_note(e->to_at, e->to_sink ? "'%s' -> '%s' emits it to the sink"
+		                               : "'%s' -> '%s' sends it out in the packets", e->from, e->to);
+		diag_note(bound->at, "%s is bounded by '%s' here", what, lattice_label_name(l, bound->id));
 	}
 }
 
@@ -657,7 +660,7 @@ void sema_check_flows(module *m)
 		if (d->kind == DECL_PIPELINE) {
 			n_pipelines++;
 			for (edge *e = d->u.pipeline.edges; e; e = e->next)
-				n_sinks += e->to_sink != NULL;
+				n_sinks += e->to_sink != NULL || (e->to_tx && d->u.pipeline.tx_bound);
 		} else if (d->kind == DECL_DOMAIN) {
 			for (const name_ref *s = d->u.domain.emits; s; s = s->next)
 				n_sinks++;
@@ -665,13 +668,14 @@ void sema_check_flows(module *m)
 	}
 	if (n_sinks == 0)
 		return;
-	const lattice **lattices = ast_alloc(n_sinks * sizeof(*lattices));
+	const lattice **lattices = ast_alloc((n_sinks + n_pipelines) * sizeof(*lattices));   /* (tx bounds) */
 	uint32_t n_lattices = 0;
 	for (decl *d = m->decls; d; d = d->next) {
 		if (d->kind == DECL_PIPELINE) {
 			for (edge *e = d->u.pipeline.edges; e; e = e->next)
 				if (e->to_sink)
 					note_lattice(lattices, &n_lattices, e->to_sink->u.sink.bound);
+			note_lattice(lattices, &n_lattices, d->u.pipeline.tx_bound);
 		} else if (d->kind == DECL_DOMAIN) {
 			for (const name_ref *s = d->u.domain.emits; s; s = s->next)
 				if (s->decl)

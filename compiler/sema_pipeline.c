@@ -222,6 +222,7 @@ static void check_pipeline(module *m, decl *p)
 			add_edge(&g, from.stage->index, to.stage->index);
 		if (to.kind == NODE_SINK)
 			e->to_sink = to.sink;
+		e->to_tx = to.kind == NODE_TX;
 		e->from_stage = from.stage;
 		e->to_stage = to.stage;
 	}
@@ -229,6 +230,20 @@ static void check_pipeline(module *m, decl *p)
 		diag_error(p->at, "pipeline '%s' has no edge from rx", p->name);
 	if (!has_tx && pl->stages)
 		diag_error(p->at, "pipeline '%s' has no edge to tx", p->name);
+	if (pl->bound_again) {
+		diag_error(pl->bound_again_at, "a pipeline's tx takes one bound");
+		diag_note(pl->bound_at, "the first is here");
+	}
+	if (pl->bound_name && strcmp(pl->bound_name, "rx") == 0) {
+		diag_error(pl->bound_at, "rx takes no bound: what arrives from the network is unlabelled");
+		pl->tx_bound = NULL;
+	} else if (pl->bound_name && strcmp(pl->bound_name, "tx") != 0) {
+		diag_error(pl->bound_at, "only tx takes a bound in a pipeline (a sink's bound is on its "
+		           "declaration: `sink NAME @LABEL;`)");
+		pl->tx_bound = NULL;
+	} else if (pl->tx_bound && !sema_resolve_label(m, pl->tx_bound)) {
+		pl->tx_bound = NULL;
+	}
 	order_stages(p, &g);
 }
 

@@ -230,17 +230,21 @@ pd_labels pd__domain_initial(const pd_domain_spec *spec)
 	return v;
 }
 
-pd_labels pd__clearance_mask(const pd_domain_spec *spec)
+pd_labels pd_labels_bound(const pd_lattice *l, pd_label bound)
 {
-	pd_labels all = ~PD_LABELS_INVALID;
-	if (spec->lattice == NULL)
-		return all;
-	if (pd_lattice_register(spec->lattice) < 0)
+	if (l == NULL || pd_lattice_register(l) < 0)
 		return 0;
-	pd_labels c = pd_labels_of(spec->lattice, spec->clearance);
+	pd_labels c = pd_labels_of(l, bound);
 	if (c & PD_LABELS_INVALID)
 		return 0;
-	return (all & ~field_mask(spec->lattice)) | c;
+	return (~PD_LABELS_INVALID & ~field_mask(l)) | c;
+}
+
+pd_labels pd__clearance_mask(const pd_domain_spec *spec)
+{
+	if (spec->lattice == NULL)
+		return ~PD_LABELS_INVALID;
+	return pd_labels_bound(spec->lattice, spec->clearance);
 }
 
 /* ---- what code may ask about labels ------------------------------------ */

@@ -135,6 +135,14 @@ pd_label pd_labels_get(pd_labels v, const pd_lattice *l);
 /* v with its component in l replaced by label x. */
 pd_labels pd_labels_set(pd_labels v, const pd_lattice *l, pd_label x);
 
+/*
+ * The bits of every packed value that is at most `bound` in l and anything
+ * in the other lattices: v is within the bound when (v & ~mask) == 0.  A
+ * clearance, a sink's or tx's bound.  0 (nothing is within it) when bound
+ * is not a label of l or l cannot be registered.
+ */
+pd_labels pd_labels_bound(const pd_lattice *l, pd_label bound);
+
 /* Every lattice registered so far, in registration order (for images and
  * diagnostics); n is set to their number. */
 const pd_lattice *const *pd_lattices(uint32_t *n);

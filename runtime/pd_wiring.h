@@ -17,12 +17,15 @@
 
 #include <stdint.h>
 
+#include "pd_data.h"                   /* pd_label */
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 struct pd_domain_spec;
 struct pd_sink;
+struct pd_lattice;
 
 /* A successor that is not a stage: the pipeline's packet output. */
 #define PD_STAGE_TX 0xffffu
@@ -42,6 +45,11 @@ typedef struct pd_pipeline_desc {
 	const pd_stage_desc *stages;            /* in topological order from rx */
 	uint32_t n_first;
 	const uint16_t *first;                  /* the stages `rx ->` feeds */
+	/* `tx @L;`: what may leave through tx is at most tx_bound in
+	 * tx_lattice (NULL: unbounded).  The scheduler drops a batch that
+	 * carries more. */
+	const struct pd_lattice *tx_lattice;
+	pd_label tx_bound;
 } pd_pipeline_desc;
 
 #ifdef __cplusplus

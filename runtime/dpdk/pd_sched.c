@@ -98,6 +98,8 @@ int pd_worker_init(pd_worker *w, unsigned id, const pd_pipeline_desc *p,
 	w->burst = burst;
 	w->n_stages = 0;
 	w->final_done = false;
+	w->tx_mask = p->tx_lattice ? pd_labels_bound(p->tx_lattice, p->tx_bound) : ~PD_LABELS_INVALID;
+	w->tx_refusal_said = false;
 	if (p->n_stages > PD_MAX_STAGES) {
 		fprintf(stderr, "pd: pipeline %s has %u stages, at most %d\n",
 			p->name, p->n_stages, PD_MAX_STAGES);
@@ -282,6 +284,19 @@ static void checkpoint_due(pd_worker *w)
 	}
 }
 
+/* `tx @L;` refuses a batch that carries more than L: freed, counted, said once. */
+static void tx_refuse(pd_worker *w, pd_batch *b)
+{
+	w->port_stats->tx_refused += b->n;
+	if (!w->tx_refusal_said) {
+		w->tx_refusal_said = true;
+		fprintf(stderr, "pd: worker %u: a batch carries labels above tx's bound; such "
+			"batches are dropped (ports: tx_refused)\n", w->id);
+	}
+	pd_free(b);
+	w->batch = NULL;
+}
+
 static void call_hook(pd_worker *w, bool final)
 {
 	/* A fault in a call the hook makes lands in the loop's frame: it must
@@ -316,9 +331,15 @@ static inline void poll_stream(pd_worker *w, pd_stream *st)
 
 	b = w->batch;
 	if (b && b->n) {
-		uint16_t n_out = b->n, sent = pd_batch_tx(b, st->tx_port, st->tx_queue);
-		w->port_stats->tx_dropped += n_out - sent;
-		w->port_stats->tx += sent;
+		/* The worker's own label now holds what every stage the batch went
+		 * through held: what the packets may carry. */
+		if (__builtin_expect((pd__self.label & ~w->tx_mask) != 0, 0)) {
+			tx_refuse(w, b);
+		} else {
+			uint16_t n_out = b->n, sent = pd_batch_tx(b, st->tx_port, st->tx_queue);
+			w->port_stats->tx_dropped += n_out - sent;
+			w->port_stats->tx += sent;
+		}
 	}
 	w->port_stats->busy_cycles += rte_rdtsc() - t0;
 	checkpoint_due(w);

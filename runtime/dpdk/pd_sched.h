@@ -71,6 +71,8 @@ typedef struct pd_worker {
 	unsigned n_stages;
 	unsigned burst;
 	bool direct;                     /* call stages without isolation */
+	pd_labels tx_mask;               /* what may leave through tx (pd_labels_bound) */
+	bool tx_refusal_said;
 
 	/* The stages: isolated calls use stage[], direct calls ops[]/self[]. */
 	pd_domain *domain[PD_MAX_STAGES];

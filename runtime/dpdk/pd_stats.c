@@ -68,6 +68,7 @@ void pd_stats_sum_port(pd_port_stats *out)
 		out->rx += LOAD(port_stats[w].rx);
 		out->tx += LOAD(port_stats[w].tx);
 		out->tx_dropped += LOAD(port_stats[w].tx_dropped);
+		out->tx_refused += LOAD(port_stats[w].tx_refused);
 		out->busy_cycles += LOAD(port_stats[w].busy_cycles);
 	}
 }
@@ -135,4 +136,7 @@ void pd_stats_print_table(FILE *f)
 	fprintf(f, "ports: rx=%" PRIu64 " tx=%" PRIu64 " tx_dropped=%" PRIu64
 		" busy_cycles_per_packet=%.2f\n", p.rx, p.tx, p.tx_dropped,
 		p.rx ? (double)p.busy_cycles / (double)p.rx : 0.0);
+	if (p.tx_refused)
+		fprintf(f, "ports: tx_refused=%" PRIu64 " (packets whose batch carried labels above "
+			"tx's bound)\n", p.tx_refused);
 }

@@ -40,6 +40,7 @@ typedef struct pd_port_stats {
 	uint64_t rx;
 	uint64_t tx;
 	uint64_t tx_dropped;    /* the TX ring was full: freed, not sent */
+	uint64_t tx_refused;    /* held back: their batch carried labels above tx's bound */
 	uint64_t busy_cycles;   /* RX to TX of non-empty polls, like testpmd's */
 } __attribute__((aligned(64))) pd_port_stats;
 

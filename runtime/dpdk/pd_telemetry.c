@@ -63,6 +63,7 @@ static int handle_stats(const char *cmd, const char *params,
 	rte_tel_data_add_dict_u64(d, "rx", p.rx);
 	rte_tel_data_add_dict_u64(d, "tx", p.tx);
 	rte_tel_data_add_dict_u64(d, "tx_dropped", p.tx_dropped);
+	rte_tel_data_add_dict_u64(d, "tx_refused", p.tx_refused);
 
 	struct rte_tel_data *names = rte_tel_data_alloc();
 	if (!names)

@@ -425,6 +425,84 @@ static void test_a_batch_does_not_inherit_the_labels_of_the_one_before(void)
 	pd_label_reset_outside();
 }
 
+/*
+ * `tx @L;`: the packets leave only when the batch's labels - what every
+ * stage it went through held, which the worker's own label now holds - are
+ * within L.  A stage whose state holds lvl {a} behind a bound of {}: every
+ * batch is held back and counted; an unlabelled stage beside it sends.
+ */
+static const pd_label_ref lvl_a = { &nf_lvl_lattice, NF_LVL_A };
+
+static unsigned tx_hook_batches;
+
+static void stop_after_two(pd_worker *w, bool final, void *arg)
+{
+	(void)w;
+	(void)arg;
+	if (final)
+		return;
+	if (++tx_hook_batches < 2)
+		send_one_packet();
+	else
+		pd_sched_running = false;
+}
+
+static uint64_t sent_through(const pd_domain_spec *spec, const char *ring_name)
+{
+	static const char *const stage_names[] = { "stage" };
+	char rx_name[32], tx_name[32];
+	snprintf(rx_name, sizeof rx_name, "%s_rx", ring_name);
+	snprintf(tx_name, sizeof tx_name, "%s_tx", ring_name);
+	rx_ring = rte_ring_create(rx_name, 64, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	tx_ring = rte_ring_create(tx_name, 64, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rx_ring);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tx_ring);
+	uint16_t port = ring_port(ring_name, rx_ring, tx_ring);
+	CU_ASSERT_EQUAL_FATAL(pd_stats_init("bounded", 1, stage_names, 1), 0);
+	pd_stage_desc stage = { .name = "stage", .domain = spec };
+	pd_pipeline_desc p;
+	pd_pipeline_chain(&p, "bounded", &stage, 1);
+	p.tx_lattice = &nf_lvl_lattice;
+	p.tx_bound = NF_LVL_BOTTOM;
+	static pd_worker w;
+	CU_ASSERT_EQUAL_FATAL(pd_worker_init(&w, 0, &p, 32), 0);
+	w.n_streams = 1;
+	w.streams[0] = (pd_stream){ .rx_port = port, .tx_port = port };
+	tx_hook_batches = 0;
+	public_batches = 0;
+	send_one_packet();
+	pd_sched_set_batch_hook(stop_after_two, NULL);
+	pd_sched_running = true;
+	pd_worker_loop(&w);
+	pd_sched_set_batch_hook(NULL, NULL);
+	CU_ASSERT_EQUAL(public_batches, 2);            /* the stage ran both times */
+	uint64_t sent = rte_ring_count(tx_ring);
+	CU_ASSERT_EQUAL(w.port_stats->tx + w.port_stats->tx_refused, 2);
+	CU_ASSERT_EQUAL(w.port_stats->tx, sent);
+	pd_worker_fini(&w);
+	void *m;
+	while (rte_ring_dequeue(tx_ring, &m) == 0)
+		rte_pktmbuf_free(m);
+	rte_eth_dev_stop(port);
+	rte_eth_dev_close(port);
+	rte_ring_free(rx_ring);
+	rte_ring_free(tx_ring);
+	pd_label_reset_outside();
+	return sent;
+}
+
+static void test_tx_sends_only_what_its_bound_allows(void)
+{
+	static const pd_domain_spec holding = {
+		.name = "holding", .init = public_init, .initial = &lvl_a, .n_initial = 1,
+	};
+	static const pd_domain_spec plain = { .name = "plain", .init = public_init };
+	unsigned before = rte_mempool_in_use_count(pool);
+	CU_ASSERT_EQUAL(sent_through(&holding, "net_held"), 0);
+	CU_ASSERT_EQUAL(rte_mempool_in_use_count(pool), before);   /* held back and freed */
+	CU_ASSERT_EQUAL(sent_through(&plain, "net_plain"), 2);
+}
+
 static void test_default_eal_prefix_is_unique_per_process(void)
 {
 	char want[32];
@@ -491,6 +569,7 @@ int main(int argc, char **argv)
 		TEST(test_injected_faults_land_and_free_the_batch),
 		TEST(test_a_pipeline_that_is_not_a_chain_is_refused),
 		TEST(test_a_batch_does_not_inherit_the_labels_of_the_one_before),
+		TEST(test_tx_sends_only_what_its_bound_allows),
 		TEST(test_default_eal_prefix_is_unique_per_process),
 	};
 	int pargc;
