@@ -300,7 +300,7 @@ int pd_domain_destroy(pd_domain *d)
 	pthread_mutex_lock(&pd__table_lock);
 	kill_slots(d, 0);
 	/* its clients will find it gone: the manager's decision, which they learn */
-	d->event_labels = pd_labels_join(d->event_labels, pd_labels_current());
+	pd__event(d, pd_labels_current());
 	pthread_mutex_unlock(&pd__table_lock);
 	pd__heap_sweep(d, 1);
 	pthread_mutex_lock(&pd__table_lock);
@@ -589,7 +589,7 @@ int pd_domain_recover(pd_domain *d)
 		return -PD_ELABEL;
 	pthread_mutex_lock(&pd__table_lock);
 	d->born_labels = born;
-	d->event_labels = pd_labels_join(d->event_labels, by);
+	pd__event(d, by);
 	pthread_mutex_unlock(&pd__table_lock);
 	return pd__recover(d);
 }

@@ -949,9 +949,14 @@ static void forget_payer(struct pd__obj *h, pd_domain *d)
  */
 static void run_destructors(pd_domain *d, struct pd__obj *doomed)
 {
+	struct pd__obj *first = doomed;
+	while (first && !(first->kind && first->kind->destroy))
+		first = first->prev;
+	if (first == NULL)
+		return;                         /* nothing to run: no frame to arm */
 	struct pd__thread *t = &pd__self;
 	pd_domain *saved = t->current;
-	struct pd__obj *volatile next = doomed;
+	struct pd__obj *volatile next = first;
 	pd_catch c = { .prev = t->top, .owner = NULL, .kind = PD__FRAME_SETJMP };
 
 	__atomic_store_n(&d->sweeping, 1, __ATOMIC_RELAXED);

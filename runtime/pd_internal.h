@@ -78,7 +78,7 @@ int pd__sink_grant(pd_domain *d, const pd_sink *s);
 /*
  * Effects other code observes carry labels too.  pd__event: d's clients
  * will find its handles revoked, stale or dead because of code holding BY
- * (d->event_labels; takes pd__table_lock).  pd__fault_seen: the code
+ * (d->event_labels, joined by compare-and-swap).  pd__fault_seen: the code
  * running now, where d's fault landed, learns that d faulted - what d
  * held (call it before recovery resets d's label); 0 or -PD_ELABEL when
  * it may not hold that.  pd__observed: rc, after the code running now

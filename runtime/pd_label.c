@@ -203,9 +203,11 @@ int pd__labels_raise_current(pd_labels v)
 
 void pd__event(pd_domain *d, pd_labels by)
 {
-	pthread_mutex_lock(&pd__table_lock);
-	d->event_labels = pd_labels_join(d->event_labels, by);
-	pthread_mutex_unlock(&pd__table_lock);
+	pd_labels old = __atomic_load_n(&d->event_labels, __ATOMIC_RELAXED), x;
+	do
+		x = pd_labels_join(old, by);
+	while (x != old && !__atomic_compare_exchange_n(&d->event_labels, &old, x, true,
+							 __ATOMIC_RELAXED, __ATOMIC_RELAXED));
 }
 
 int pd__fault_seen(pd_domain *faulted)

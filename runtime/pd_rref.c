@@ -182,7 +182,7 @@ int pd_revoke(pd_rref r)
 		s->ops = NULL;
 		s->self = NULL;
 		/* clients will find out, and learn what the revoker held */
-		d->event_labels = pd_labels_join(d->event_labels, pd_labels_current());
+		pd__event(d, pd_labels_current());
 	}
 	pthread_mutex_unlock(&pd__table_lock);
 	return rc;
