@@ -160,7 +160,9 @@ static inline int pd_call_resolve(pd_call *c, pd_rref r, const pd_iface *iface, 
 
 	c->caller = pd__self.current;
 	c->callee = d;
-	if (__builtin_expect(__atomic_load_n(&s->key, __ATOMIC_ACQUIRE) == v && s->fast_iface == iface, 1)) {
+	/* (one branch for both: `|`, not `||`) */
+	bool named = (s->iface_word == (uintptr_t)iface) | (s->fast_base == iface);
+	if (__builtin_expect(__atomic_load_n(&s->key, __ATOMIC_ACQUIRE) == v && named, 1)) {
 		c->ops = s->ops;
 		c->self = s->self;
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);   /* (a compiler barrier on x86-64) */

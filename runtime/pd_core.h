@@ -54,21 +54,31 @@ enum pd__slot_state {
 struct pd__slot {
 	uint64_t key;
 	/*
-	 * The interface the object was exported as, when a call needs nothing
-	 * else (no ACL hook); NULL otherwise.  A proxy compares it with its
-	 * own interface: one compare says "the handle names this interface
-	 * and there is no hook", and anything else - a hook, a derived
-	 * interface, the wrong one - takes the cold path.
+	 * The interface the object was exported as, with bit 0 set when a
+	 * call must first run the slot's ACL hook (pd__slot_iface strips it).
+	 * A proxy compares the word with its own interface: one compare says
+	 * "the handle names this interface and there is no hook".
 	 */
-	const pd_iface *fast_iface;
+	uintptr_t iface_word;
+	/*
+	 * That interface's base when there is no hook, else NULL: a stage
+	 * exported as `filter : std.stage` answers std.stage's proxies on the
+	 * fast path too, from this same cache line.  Anything else - a hook,
+	 * a deeper derivation, the wrong interface - takes the cold path.
+	 */
+	const pd_iface *fast_base;
 	const void *ops;
 	void *self;
 	pd_acl_fn acl;
 	void *acl_arg;
-	const pd_iface *iface;    /* what it was exported as */
 	uint32_t gen;
 	uint32_t state;
 } __attribute__((aligned(64)));
+
+static inline const pd_iface *pd__slot_iface(const struct pd__slot *s)
+{
+	return (const pd_iface *)(s->iface_word & ~(uintptr_t)1);
+}
 
 struct pd_domain {
 	struct pd__slot slots[PD_SLOTS];   /* first: the fast path indexes it */

@@ -91,7 +91,8 @@ static void kill_slots(pd_domain *d, uint32_t new_state_for_bound)
 	for (uint32_t i = 0; i < d->next_slot; i++) {
 		struct pd__slot *s = &d->slots[i];
 		__atomic_store_n(&s->key, 0, __ATOMIC_RELEASE);
-		s->fast_iface = NULL;
+		s->iface_word |= 1;
+		s->fast_base = NULL;
 		if (s->state == PD__SLOT_BOUND && new_state_for_bound)
 			s->state = new_state_for_bound;
 	}
@@ -231,12 +232,12 @@ int pd_domain_create(const pd_domain_spec *spec, pd_domain **out)
 	 */
 	for (uint32_t i = 0; i < PD_SLOTS; i++) {
 		struct pd__slot *s = &d->slots[i];
-		s->fast_iface = NULL;
+		s->iface_word = 0;
+		s->fast_base = NULL;
 		s->ops = NULL;
 		s->self = NULL;
 		s->acl = NULL;
 		s->acl_arg = NULL;
-		s->iface = NULL;
 		s->state = PD__SLOT_UNUSED;
 	}
 	memset(&d->spec, 0, sizeof(*d) - offsetof(pd_domain, spec));

@@ -78,8 +78,8 @@ static void bind(pd_domain *d, uint32_t i, const pd_iface *iface, const void *op
 	s->self = self;
 	s->acl = acl;
 	s->acl_arg = acl_arg;
-	s->iface = iface;
-	s->fast_iface = acl ? NULL : iface;
+	s->iface_word = (uintptr_t)iface | (acl != NULL);
+	s->fast_base = acl ? NULL : iface->base;
 	s->state = PD__SLOT_BOUND;
 	__atomic_store_n(&s->key, handle_of(d, i, s->gen), __ATOMIC_RELEASE);
 }
@@ -177,7 +177,8 @@ int pd_revoke(pd_rref r)
 	else {
 		__atomic_store_n(&s->key, 0, __ATOMIC_RELEASE);
 		__atomic_thread_fence(__ATOMIC_RELEASE);   /* the key changes before the fields */
-		s->fast_iface = NULL;
+		s->iface_word |= 1;         /* (the key is 0 already: belt and braces) */
+		s->fast_base = NULL;
 		s->state = PD__SLOT_REVOKED;
 		s->ops = NULL;
 		s->self = NULL;
@@ -239,7 +240,7 @@ int pd_rref_check_iface(pd_rref r, const pd_iface *iface)
 		return rc;
 	const struct pd__slot *s =
 		&pd__domains[r.v >> PD__DOM_SHIFT]->slots[(r.v >> PD__SLOT_SHIFT) & PD__SLOT_MASK];
-	return pd_iface_implements(s->iface, iface) ? 0 : -PD_EIFACE;
+	return pd_iface_implements(pd__slot_iface(s), iface) ? 0 : -PD_EIFACE;
 }
 
 /* ---- the proxy's cold path -------------------------------------------- */
@@ -280,7 +281,7 @@ pd__target pd__call_resolve_slow(pd_rref r, const pd_iface *iface, unsigned meth
 
 	if (__atomic_load_n(&s->key, __ATOMIC_ACQUIRE) != v)
 		return refused(pd__rref_error(r));
-	const pd_iface *have = s->iface;
+	const pd_iface *have = pd__slot_iface(s);
 	const void *ops = s->ops;
 	void *self = s->self;
 	acl_call a = { .acl = s->acl, .caller = caller, .method = method, .arg = s->acl_arg };

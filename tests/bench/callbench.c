@@ -22,6 +22,12 @@
  *	armed_labeled_proxy_cycles=Y armed_label_overhead_cycles=Z
  *	                                                     the same under an armed frame (as the
  *	                                                     scheduler calls), minus armed_proxy_cycles
+ *	armed_derived_proxy_cycles=Y derived_overhead_cycles=Z
+ *	                                                     the armed null call into an object
+ *	                                                     exported as an interface extending the
+ *	                                                     proxy's (nf.pinger : nf.null, as a stage
+ *	                                                     is exported as `filter : std.stage`),
+ *	                                                     minus armed_proxy_cycles
  *	recovery_cycles=R                                    pd_panic in the callee -> caller has -PD_EFAULT
  *	recovery_signal_cycles=R                             the same for a SIGSEGV (kernel signal delivery included)
  *
@@ -102,6 +108,24 @@ static int labeled_init(void *arg)
 	return nf_null_export(&null_ops, &null_state, NULL, NULL, &labeled_rref);
 }
 
+/* --- the same null filter exported as a pinger (which extends null) --- */
+
+static int derived_pong(void *self, uint32_t x, uint32_t *result)
+{
+	(void)self;
+	*result = x;
+	return 0;
+}
+
+static const nf_pinger_ops pinger_ops = { .null = { .ping = null_ping }, .pong = derived_pong };
+static nf_pinger_rref derived_rref;
+
+static int derived_init(void *arg)
+{
+	(void)arg;
+	return nf_pinger_export(&pinger_ops, &null_state, NULL, NULL, &derived_rref);
+}
+
 /* The label the thread holds before a block: none for the unlabelled
  * variants, {a} - what the labelled domain's results give it - for the
  * labelled ones, so that every timed call is a steady-state one. */
@@ -120,7 +144,7 @@ static void labelled(void)
 static const nf_null_ops *volatile direct_null = &null_ops;
 static const nf_stage_ops *volatile direct_stage = &stage_ops;
 static void *volatile direct_self = &null_state;
-static volatile pd_rref v_null, v_stage, v_labeled;
+static volatile pd_rref v_null, v_stage, v_labeled, v_derived;
 static volatile uint32_t sink;
 
 __attribute__((noinline)) static void direct_call(uint32_t x)
@@ -135,6 +159,15 @@ __attribute__((noinline)) static void proxy_call(uint32_t x)
 	uint32_t r = 0;
 	nf_null_rref ref;
 	ref.r.v = v_null.v;
+	nf_null_ping(ref, x, &r);
+	sink = r;
+}
+
+__attribute__((noinline)) static void derived_call(uint32_t x)
+{
+	uint32_t r = 0;
+	nf_null_rref ref;
+	ref.r.v = v_derived.v;
 	nf_null_ping(ref, x, &r);
 	sink = r;
 }
@@ -256,6 +289,11 @@ static uint64_t time_armed_via(void (*call)(uint32_t))
 static uint64_t time_armed_labeled(void)
 {
 	return time_armed_via(labeled_call);
+}
+
+static uint64_t time_armed_derived(void)
+{
+	return time_armed_via(derived_call);
 }
 
 static uint64_t time_armed(void)
@@ -387,6 +425,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "callbench: %s\n", pd_strerror(rc));
 		return 1;
 	}
+	static const pd_domain_spec derived_spec = {
+		.name = "null-filter-derived", .init = derived_init, .policy = PD_RECOVER_RESET,
+	};
+	pd_domain *dd;
+	rc = pd_domain_create(&derived_spec, &dd);
+	if (rc < 0) {
+		fprintf(stderr, "callbench: %s\n", pd_strerror(rc));
+		return 1;
+	}
+	v_derived.v = derived_rref.r.v;
 	v_null.v = null_rref.r.v;
 	v_stage.v = stage_rref.r.v;
 	v_labeled.v = labeled_rref.r.v;
@@ -394,7 +442,7 @@ int main(int argc, char **argv)
 
 	static uint64_t dir[SAMPLES], prx[SAMPLES], arm[SAMPLES];
 	static uint64_t sdir[SAMPLES], sprx[SAMPLES], sarm[SAMPLES], lab[SAMPLES],
-		uchk[SAMPLES], alab[SAMPLES];
+		uchk[SAMPLES], alab[SAMPLES], ader[SAMPLES];
 	for (int warm = 0; warm < 1000; warm++) {
 		time_direct();
 		time_proxy();
@@ -414,6 +462,8 @@ int main(int argc, char **argv)
 		uchk[i] = time_stage_unchecked(&b);
 		labelled();
 		alab[i] = time_armed_labeled();
+		unlabelled();
+		ader[i] = time_armed_derived();
 	}
 	if (b == NULL || pd_owner(b, NULL) != NULL) {
 		fprintf(stderr, "callbench: the batch did not come back\n");
@@ -426,6 +476,7 @@ int main(int argc, char **argv)
 	double ml = median(lab, SAMPLES, BLOCK);
 	double su = median(uchk, SAMPLES, BLOCK);
 	double mal = median(alab, SAMPLES, BLOCK);
+	double mder = median(ader, SAMPLES, BLOCK);
 
 	printf("direct_cycles=%.1f proxy_cycles=%.1f overhead_cycles=%.1f\n", md, mp, mp - md);
 	printf("armed_proxy_cycles=%.1f armed_overhead_cycles=%.1f\n", ma, ma - md);
@@ -435,11 +486,13 @@ int main(int argc, char **argv)
 	printf("stage_armed_unchecked_cycles=%.1f label_check_cycles=%.1f\n", su, sa - su);
 	printf("labeled_proxy_cycles=%.1f label_overhead_cycles=%.1f\n", ml, ml - mp);
 	printf("armed_labeled_proxy_cycles=%.1f armed_label_overhead_cycles=%.1f\n", mal, mal - ma);
+	printf("armed_derived_proxy_cycles=%.1f derived_overhead_cycles=%.1f\n", mder, mder - ma);
 	printf("recovery_cycles=%.0f\n", recovery(0xdead));
 	printf("recovery_signal_cycles=%.0f\n", recovery(0xbeef));
 	printf("calls_per_variant=%u\n", (unsigned)SAMPLES * BLOCK);
 
 	pd_free(b);
+	pd_domain_destroy(dd);
 	pd_domain_destroy(ld);
 	pd_domain_destroy(d);
 	return 0;
