@@ -23,6 +23,10 @@ fi
 [ -d build/asan/build.keep ] && mv build/asan/build.keep "$copy/build"
 
 cd "$copy"
+# A repository of its own: tests list the tree with git (packaging) and
+# check that runs leave it clean.
+git init -q && git add -A &&
+	git -c user.name=test-asan -c user.email=test-asan@localhost commit -qm "the tree under test"
 ./configure --sanitize >/dev/null
 rc=0
 ninja test || rc=$?
