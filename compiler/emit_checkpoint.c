@@ -328,8 +328,8 @@ static size_t min_bytes(const type *t, int depth)
 		return 4;
 	case TYPE_SHARED:
 		return 1;
-	case TYPE_OWN:
-		return t->nullable ? 1 : 0;     /* (the body of a non-NULL one: not counted) */
+	case TYPE_OWN:                  /* a presence byte, or the body itself */
+		return t->nullable ? 1 : min_bytes(t->elem, depth + 1);
 	case TYPE_RREF:
 		return 8;
 	case TYPE_LABELED:
@@ -355,16 +355,27 @@ static void emit_vec_helpers(emit_ctx *e, const type *t)
 	const type *el = t->elem;
 	const char *item = "v->items[i]";
 
+	/* An element the count check cannot weigh (no bytes, as far as
+	 * min_bytes looks) is preceded by a mark byte, so that a count costs
+	 * the image at least one byte per element and a load stays bounded
+	 * by the image (docs/checkpoint-format.md). */
+	size_t min = min_bytes(el, 0);
+	bool marked = min == 0;
+
 	fprintf(c, "\nstatic void %s_save(pd_ckpt_writer *w, const %s *v)\n{\n", v, v);
 	fputs("\tpd_ckpt_put_count(w, v->len);\n\tfor (uint32_t i = 0; i < v->len; i++) {\n", c);
+	if (marked)
+		fputs("\t\tpd_ckpt_put_mark(w);\t/* the element may encode to nothing */\n", c);
 	emit_value(e, SAVE, el, item, NULL, 2);
 	fputs("\t}\n}\n", c);
 
 	fprintf(c, "\nstatic int %s_load(pd_ckpt_reader *r, %s *v)\n{\n", v, v);
-	fprintf(c, "\tuint32_t n;\n\tvoid *items;\n\tint rc = pd_ckpt_get_count(r, &n, %zu);\n", min_bytes(el, 0));
+	fprintf(c, "\tuint32_t n;\n\tvoid *items;\n\tint rc = pd_ckpt_get_count(r, &n, %zu);\n", marked ? 1 : min);
 	fputs("\tif (rc == 0)\n\t\trc = pd_ckpt_alloc_array(r, n, sizeof(v->items[0]), NULL, &items);\n", c);
 	fputs("\tif (rc < 0)\n\t\treturn rc;\n\tv->items = items;\t/* zeroed, so free can walk it */\n", c);
 	fputs("\tv->len = v->cap = n;\n\tfor (uint32_t i = 0; i < n; i++) {\n", c);
+	if (marked)
+		fputs("\t\tif ((rc = pd_ckpt_get_mark(r)) < 0)\n\t\t\treturn rc;\n", c);
 	emit_value(e, LOAD, el, item, NULL, 2);
 	fputs("\t}\n\treturn 0;\n}\n", c);
 

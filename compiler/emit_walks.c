@@ -136,8 +136,10 @@ void emit_walk_value(emit_ctx *e, FILE *o, walk_op op, const type *t, const char
 	}
 	if (!type_needs_walk(t, op))
 		return;
-	if (!(op == WALK_INSPECT && (t->kind == TYPE_BYTES || t->kind == TYPE_VEC)))
-		e->walk_used_w = true;      /* (a vec's elements set it again when they use it) */
+	/* Inspecting bytes, a vec or an own object only probes memory; a vec's
+	 * elements and an own object's body set it again when they use it. */
+	if (!(op == WALK_INSPECT && (t->kind == TYPE_BYTES || t->kind == TYPE_VEC || t->kind == TYPE_OWN)))
+		e->walk_used_w = true;
 	switch (t->kind) {
 	case TYPE_BYTES:
 		if (op == WALK_INSPECT)

@@ -397,17 +397,21 @@ void pd_ckpt_reader_abort(pd_ckpt_reader *r)
 
 /* --- reader: allocation under the limits ------------------------------- */
 
+/* Counts an allocation of size bytes against the limits at what it really
+ * costs - header and rounding included - so that many tiny objects cannot
+ * slip under max_bytes. */
 static int charge(pd_ckpt_reader *r, size_t size)
 {
 	if (r->err)
 		return r->err;
 	if (r->objects >= r->lim.max_objects)
 		return pd__ckpt_fail(r, PD_CKPT_EOBJECTS, "more than %u objects", r->lim.max_objects);
-	if (size > r->lim.max_bytes - r->bytes)
+	size_t cost = size > r->lim.max_bytes ? SIZE_MAX : pd__heap_footprint(size);
+	if (cost > r->lim.max_bytes - r->bytes)
 		return pd__ckpt_fail(r, PD_CKPT_EBYTES, "more than %llu bytes allocated",
 		                     (unsigned long long)r->lim.max_bytes);
 	r->objects++;
-	r->bytes += size;
+	r->bytes += cost;
 	return 0;
 }
 

@@ -55,7 +55,7 @@ extern "C" {
 #endif
 
 #define PD_CKPT_MAGIC 0x4b434450u    /* "PDCK" as little-endian bytes */
-#define PD_CKPT_VERSION 2u           /* 2: the payload starts with the data's labels */
+#define PD_CKPT_VERSION 3u           /* 3: marks before vec elements that may take no bytes */
 #define PD_CKPT_HEADER_SIZE 32u
 
 /* The tag byte in front of every shared pointer. */
@@ -257,6 +257,10 @@ static inline void pd_ckpt_put_count(pd_ckpt_writer *w, uint32_t n) { pd_ckpt_pu
 /* Whether an `own T?` is there (its body follows when it is). */
 static inline void pd_ckpt_put_present(pd_ckpt_writer *w, bool present) { pd_ckpt_put_bool(w, present); }
 
+/* Before each element of a vec whose elements may encode to no bytes: a 0
+ * byte, so that a count is paid for by the image (pd_ckpt_get_mark). */
+static inline void pd_ckpt_put_mark(pd_ckpt_writer *w) { pd_ckpt_put_u8(w, 0); }
+
 static inline void pd_ckpt_put_bytes(pd_ckpt_writer *w, const void *data, uint32_t len)
 {
 	uint8_t *p = pd__ckpt_room(w, 4 + (size_t)len);
@@ -420,6 +424,17 @@ static inline int pd_ckpt_get_bool(pd_ckpt_reader *r, bool *out)
 }
 
 static inline int pd_ckpt_get_present(pd_ckpt_reader *r, bool *out) { return pd_ckpt_get_bool(r, out); }
+
+/* An element mark (pd_ckpt_put_mark): exactly one 0 byte. */
+static inline int pd_ckpt_get_mark(pd_ckpt_reader *r)
+{
+	uint8_t b;
+	int rc = pd_ckpt_get_u8(r, &b);
+	if (__builtin_expect(rc == 0 && b != 0, 0))
+		return pd__ckpt_fail(r, PD_CKPT_EVALUE, "element mark %u at payload offset %zu",
+		                     b, (size_t)(r->p - 1 - r->payload));
+	return rc;
+}
 
 /*
  * Reads a vec's element count.  Each element takes at least min_elem_bytes

@@ -22,6 +22,10 @@
 
 #include "pd_internal.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#endif
+
 /* The layout pd_thunk_x86_64.S relies on. */
 _Static_assert(offsetof(struct pd__thread, top) == 8, "thunk: pd__thread.top");
 _Static_assert(offsetof(pd_catch, target) == 32, "thunk: pd_catch.target");
@@ -273,6 +277,17 @@ const pd_fault_info *pd_last_fault(void)
 	return &last_fault;
 }
 
+/*
+ * AddressSanitizer poisons the stack of frames it sees return; a jump over
+ * them (the longjmp or the thunk's resume) must tell it they are gone, or
+ * their poisoned bytes trip a later, innocent frame.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+static inline void pd__sanitizer_unwinding(void) { __asan_handle_no_return(); }
+#else
+static inline void pd__sanitizer_unwinding(void) {}
+#endif
+
 /* Leaves for the innermost frame; the caller has filled last_fault. */
 __attribute__((noreturn, noinline))
 static void unwind(void)
@@ -283,6 +298,7 @@ static void unwind(void)
 	c->faulted = t->current;
 	last_fault.domain_id = t->current->id;
 	last_fault.count++;
+	pd__sanitizer_unwinding();
 	if (c->kind == PD__FRAME_THUNK)
 		pd__guarded_resume(c);
 	__builtin_longjmp(c->jb, 1);

@@ -109,6 +109,11 @@ static inline size_t footprint(size_t size)
 	return size <= SLAB_MAX ? stride_of(class_of(size)) : big_footprint(size);
 }
 
+size_t pd__heap_footprint(size_t size)
+{
+	return footprint(size);
+}
+
 /* ---- descriptors ----------------------------------------------------- */
 
 /* The first 64 bytes of a slab; slots follow. */

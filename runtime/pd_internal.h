@@ -37,6 +37,10 @@ void pd__heap_sweep(pd_domain *d, int forget);
  */
 int pd__free_object(void *obj, int shared_ok);
 
+/* What pd_alloc(size) really costs: its header, size-class rounding or
+ * pages (what quotas and checkpoint loads are charged). */
+size_t pd__heap_footprint(size_t size);
+
 /* Runs fn(arg) inside d under a catch frame; -PD_EFAULT when it faulted. */
 int pd__run_in(pd_domain *d, int (*fn)(void *), void *arg);
 

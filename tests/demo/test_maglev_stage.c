@@ -28,6 +28,13 @@ static pd_domain *dom;
 static maglev_balancer_rref lb;
 
 /* A UDP frame of flow f: 10.1.0.f:(2000+f) -> 192.168.100.1:53. */
+/* Writes the n low bytes of v at p, most significant first (network order). */
+static void put_be(uint8_t *p, uint32_t v, int n)
+{
+	for (int i = n - 1; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
 static struct rte_mbuf *frame(unsigned f)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
@@ -39,14 +46,15 @@ static struct rte_mbuf *frame(unsigned f)
 	memset(p, 0, 60);
 	memcpy(p, eth, sizeof eth);
 	p[14] = 0x45;
-	*(uint16_t *)(p + 16) = rte_cpu_to_be_16(46);
+	/* (stored byte by byte: the fields are not aligned in the frame) */
+	put_be(p + 16, 46, 2);
 	p[22] = 64;
 	p[23] = 17;
-	*(uint32_t *)(p + 26) = rte_cpu_to_be_32(0x0a010000u + f);
-	*(uint32_t *)(p + 30) = rte_cpu_to_be_32(0xc0a86401u);
-	*(uint16_t *)(p + 34) = rte_cpu_to_be_16((uint16_t)(2000 + f));
-	*(uint16_t *)(p + 36) = rte_cpu_to_be_16(53);
-	*(uint16_t *)(p + 38) = rte_cpu_to_be_16(26);
+	put_be(p + 26, 0x0a010000u + f, 4);
+	put_be(p + 30, 0xc0a86401u, 4);
+	put_be(p + 34, 2000 + f, 2);
+	put_be(p + 36, 53, 2);
+	put_be(p + 38, 26, 2);
 	return m;
 }
 

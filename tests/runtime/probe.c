@@ -50,7 +50,11 @@ int probe_setup_sigbus(void)
 /* Bounded only by a limit the compiler cannot see: the stack runs out first. */
 static volatile int recursion_limit = 1 << 30;
 
-__attribute__((noinline)) static int recurse(int n)
+/* The faults below are made on purpose: the sanitizers must let the
+ * hardware raise them, as in a plain build (./configure --sanitize). */
+#define ON_PURPOSE __attribute__((no_sanitize("address", "undefined")))
+
+__attribute__((noinline)) ON_PURPOSE static int recurse(int n)
 {
 	volatile char buf[256];
 	buf[0] = (char)n;
@@ -59,7 +63,7 @@ __attribute__((noinline)) static int recurse(int n)
 	return recurse(n + 1) + buf[0];
 }
 
-static void do_fault(struct probe_state *st, uint32_t cmd)
+ON_PURPOSE static void do_fault(struct probe_state *st, uint32_t cmd)
 {
 	switch (cmd) {
 	case PROBE_PANIC:

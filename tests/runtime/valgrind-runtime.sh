@@ -5,6 +5,10 @@
 # test_fault is left out: it forks children that die on purpose.
 # Run from the repository root after building.
 set -u
+if [ -n "${PD_SANITIZE:-}" ]; then
+	echo "SKIP: valgrind cannot run a sanitizer build (its own checks ran in the tests above)"
+	exit 77
+fi
 command -v valgrind >/dev/null || { echo "$0: valgrind not installed" >&2; exit 1; }
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
