@@ -21,8 +21,6 @@
 
 enum { UNVISITED, LOADING, LOADED };
 
-static symtab *by_realpath;
-
 static const char *join_path(const char *dir, const char *rel)
 {
 	if (rel[0] == '/' || dir[0] == '\0')
@@ -102,10 +100,10 @@ static module *load(loader *l, const char *path, const char *import_path, const 
 {
 	char real[PATH_MAX];
 	const char *key = realpath(path, real) ? ast_strdup(real) : ast_strdup(path);
-	if (by_realpath == NULL)
-		by_realpath = symtab_new();
+	if (l->by_realpath == NULL)
+		l->by_realpath = symtab_new();
 
-	module *seen = symtab_get(by_realpath, key);
+	module *seen = symtab_get(l->by_realpath, key);
 	if (seen) {
 		if (seen->load_state == LOADING) {
 			report_cycle(l, via, seen);
@@ -127,7 +125,7 @@ static module *load(loader *l, const char *path, const char *import_path, const 
 	if (m == NULL)
 		return NULL;
 	m->import_path = import_path;
-	symtab_insert(by_realpath, key, m);
+	symtab_insert(l->by_realpath, key, m);
 
 	/* Listed while loading so a cycle report can find the modules on the path. */
 	m->load_state = LOADING;

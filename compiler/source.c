@@ -33,17 +33,12 @@ source *source_load(const char *path, const char **why)
 		return NULL;
 	}
 	size_t len = (size_t)st.st_size;
-	char *text = malloc(len + 1);
-	if (text == NULL) {
-		*why = "out of memory";
-		fclose(f);
-		return NULL;
-	}
+	/* In the arena like everything else, so no exit path can leak it. */
+	char *text = ast_alloc(len + 1);
 	size_t got = fread(text, 1, len, f);
 	int failed = ferror(f);
 	fclose(f);
 	if (failed || got != len) {
-		free(text);
 		*why = "read error";
 		return NULL;
 	}
