@@ -8,6 +8,9 @@
 #   tests/fuzz/run-fuzz.sh --smoke  each harness for $FUZZ_SMOKE_SECONDS (default 3)
 #                                   seconds on its committed corpus only (ninja test)
 #
+# FUZZ_FORK=N (long runs) uses libFuzzer's fork mode with N jobs, which goes
+# on after a finding instead of stopping at the first one.
+#
 # A harness NAME reads its seeds from tests/fuzz/corpus/NAME (committed; a
 # crash once found is added there and so is replayed by every run), its
 # dictionary from tests/fuzz/NAME.dict and extra libFuzzer options, one a
@@ -54,6 +57,9 @@ while read -r bin; do
 	mkdir -p "$work"
 	opts=(-max_total_time="$seconds" -print_final_stats=1 -timeout=20 -rss_limit_mb=2048
 	      -artifact_prefix="$findings/")
+	if [ "$smoke" -eq 0 ] && [ -n "${FUZZ_FORK:-}" ]; then
+		opts+=(-fork="$FUZZ_FORK" -ignore_crashes=1 -ignore_ooms=1 -ignore_timeouts=1)
+	fi
 	[ -f "tests/fuzz/$name.dict" ] && opts+=(-dict="tests/fuzz/$name.dict")
 	if [ -f "tests/fuzz/$name.options" ]; then
 		while read -r o; do
@@ -74,7 +80,9 @@ while read -r bin; do
 	status=$(grep -E '^#[0-9]+' "$tmp/log" | grep 'cov:' | tail -n 1)
 	cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$status")
 	ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$status")
-	corp=$(sed -n 's/.* corp: \([0-9]*\)\/.*/\1/p' <<<"$status")
+	corp=$(sed -n 's/.* corp: \([0-9]*\).*/\1/p' <<<"$status")
+	# fork mode prints no final stats: its status lines start with the total
+	[ -n "$execs" ] || execs=$(sed -n 's/^#\([0-9]*\).*/\1/p' <<<"$status")
 	rate=$(( ${execs:-0} / (secs > 0 ? secs : 1) ))
 	printf '%-16s %6s %12s %9s %7s %8s %7s  %s\n' "$name" "$secs" "${execs:-?}" "$rate" \
 		"${cov:-?}" "${ft:-?}" "${corp:-?}" "$new"
