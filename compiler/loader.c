@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "sema.h"
 #include "parse_ctx.h"
 #include "source.h"
 #include "symtab.h"
@@ -69,12 +70,37 @@ static const char *resolve_import(loader *l, const module *from, const import *i
 	return NULL;
 }
 
+/*
+ * An import path is written into the generated `#include "PATH.h"`: a
+ * quote, a backslash or a control byte would break or change that line, so
+ * paths keep to letters, digits, a few punctuation marks and UTF-8.
+ */
+static bool import_path_ok(const import *imp)
+{
+	for (const char *p = imp->path; *p; p++)
+		if (!sema_is_ident_char(*p) && !strchr(" ./-+@", *p) && (unsigned char)*p < 0x80) {
+			unsigned char c = (unsigned char)*p;
+			if (c >= 0x20 && c < 0x7f)
+				diag_error(imp->at, "an import path may hold letters, digits, spaces, UTF-8 and "
+				           "'_./-+@', not '%c' (it is written into an #include)", c);
+			else
+				diag_error(imp->at, "an import path may hold letters, digits, spaces, UTF-8 and "
+				           "'_./-+@', not byte 0x%02x (it is written into an #include)", c);
+			return false;
+		}
+	if (imp->path[0] == '\0') {
+		diag_error(imp->at, "an empty import path");
+		return false;
+	}
+	return true;
+}
+
 static module *load(loader *l, const char *path, const char *import_path, const import *via);
 
 static void load_imports(loader *l, module *m)
 {
 	for (import *imp = m->imports; imp; imp = imp->next) {
-		const char *path = resolve_import(l, m, imp);
+		const char *path = import_path_ok(imp) ? resolve_import(l, m, imp) : NULL;
 		m->pending = imp;
 		if (path)
 			imp->module = load(l, path, imp->path, imp);

@@ -126,6 +126,13 @@ static int name_outputs(input *in, int *n_in, const loader *l, const char *outdi
 	for (int i = 0; i < *n_in && rc == 0; i++) {
 		const char *name = paths_output_name(in[i].path, dirs, n_dirs);
 		bool dup = false;
+		/* The name is written into the output's #include and comments. */
+		for (const char *p = name; *p && rc == 0; p++)
+			if (!sema_is_ident_char(*p) && !strchr(" ./-+@", *p) && (unsigned char)*p < 0x80) {
+				fprintf(stderr, "pdlc: '%s' cannot be compiled under its name: an output name "
+				        "may hold letters, digits, spaces, UTF-8 and '_./-+@'\n", in[i].path);
+				rc = -1;
+			}
 		for (int k = 0; k < kept && !dup && rc == 0; k++) {
 			if (strcmp(in[k].name, name) != 0)
 				continue;
