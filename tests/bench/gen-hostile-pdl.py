@@ -15,7 +15,7 @@ Shapes (each should cost pdlc time and memory linear in LINES):
   fields         sqrt(LINES) structs of sqrt(LINES) fields each of the next
                  struct, under a vec (the bound min_bytes computes)
   declassify     one domain with LINES `declassify` lines
-  emits          one domain with LINES `emits` lines (and as many sinks)
+  emits          one domain with LINES `emits` lines (of one sink)
   notes          one error with LINES notes (a cycle of imports is not needed:
                  a by-value cycle of LINES structs)
 """
@@ -83,10 +83,9 @@ def declassify(n):
 
 
 def emits(n):
-    out = ['module em;', 'import "std/packet.pdl";', 'labels conf { public < secret; }']
-    out += ['sink k%d @secret;' % i for i in range(n)]
-    out.append('domain d : std.stage {')
-    out += ['\temits k%d;' % i for i in range(n)]
+    out = ['module em;', 'import "std/packet.pdl";', 'labels conf { public < secret; }',
+           'sink k @secret;', 'domain d : std.stage {']
+    out += ['\temits k;'] * n
     out.append('}')
     return out
 
