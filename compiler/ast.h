@@ -100,6 +100,9 @@ typedef struct type {
 	/* resolved */
 	struct decl *decl;              /* NAMED: struct or opaque; RREF: interface */
 	struct lattice *lattice;        /* LABELED */
+	/* emit_names.c: c_mangle's answer, for the module it was asked in */
+	const char *mangled;
+	const struct module *mangled_in;
 } type;
 
 /* ---- declarations ------------------------------------------------------ */
@@ -278,12 +281,20 @@ typedef struct decl {
 	uint32_t flow_index;            /* a struct's node, or a domain's label */
 	uint64_t fp_own;                /* emit_checkpoint.c: the hash of its own fields */
 	bool fp_own_done;
-	int fp_walk;                    /* emit_checkpoint.c: the last walk that met it */
+	/* emit_checkpoint.c: the fingerprint's pass over the struct graph */
+	int fp_walk;                    /* its component's id; -id marks a named one */
+	uint32_t fp_index, fp_low;      /* Tarjan's numbers; 0: not met yet */
+	bool fp_on_stack;
+	struct decl *fp_component;      /* the root of its component */
+	uint64_t fp_scc;                /* its component's hash */
+	size_t min_bytes[4];            /* emit_checkpoint.c: min_bytes at each depth ... */
+	unsigned min_bytes_known;       /* ... bit D set once min_bytes[D] is */
 	const struct decl *opaque_via;  /* sema_types.c: an opaque type the struct reaches */
 	union {
 		lattice labels;
 		struct {
 			const char *c_name;
+			loc c_name_at;
 		} opaque;
 		struct {
 			field *fields;

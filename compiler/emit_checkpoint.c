@@ -19,6 +19,7 @@
  */
 #include "emit.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "symtab.h"
@@ -38,11 +39,16 @@ bool struct_savable(const decl *d)
 /* ---- the fingerprint ----
  *
  * A struct's schema is its own fields (names and types, other structs named
- * only) plus the schemas of every struct it reaches.  Each struct's own part
- * is hashed once (FNV-1a over a canonical spelling); a fingerprint combines
- * its own hash with an order-free sum over the structs it reaches, so it is
- * linear in what the struct reaches and needs no spelling of the whole
- * graph (which is quadratic on long chains of structs).
+ * only) plus the schemas of the structs they name, and so on.  Each
+ * struct's own part is hashed once (FNV-1a over a canonical spelling).  The
+ * structs that name each other in a cycle (a strongly connected component
+ * of the graph "names in a field") share one hash: the order-free sum of
+ * their own hashes and of the hashes of the distinct components they name,
+ * a Merkle hash over the component graph.  A struct's fingerprint is its own
+ * hash combined with its component's.  All of it is computed in one pass,
+ * linear in the structs and fields, with an explicit stack (Tarjan's
+ * algorithm), however long the chains: no spelling of the whole graph, no
+ * walk per struct, no recursion as deep as the input.
  */
 static uint64_t fnv(uint64_t h, const char *s)
 {
@@ -101,32 +107,122 @@ static uint64_t own_hash(decl *d)
 	return d->fp_own;
 }
 
-/* Adds mix(own_hash) of every struct T reaches that this walk has not met. */
-static uint64_t reached_sum(const type *t, int walk)
+/* The struct a field's type names (through vec, own, arrays...), or NULL. */
+static decl *named_struct(const type *t)
 {
-	uint64_t sum = 0;
-	for (; t; t = t->elem) {
-		if (t->kind != TYPE_NAMED || t->decl == NULL || t->decl->kind != DECL_STRUCT ||
-		    t->decl->fp_walk == walk)
-			continue;
-		decl *d = t->decl;
-		d->fp_walk = walk;
-		sum += mix(own_hash(d));
-		for (const field *f = d->u.struct_.fields; f; f = f->next)
-			sum += reached_sum(f->type, walk);
-	}
-	return sum;
+	for (; t; t = t->elem)
+		if (t->kind == TYPE_NAMED)
+			return t->decl && t->decl->kind == DECL_STRUCT ? t->decl : NULL;
+	return NULL;
 }
 
-static uint64_t struct_fingerprint(decl *d)
+/* Tarjan's state, kept in the declarations (fp_index 0: not met yet). */
+typedef struct fp_frame {
+	decl *d;
+	const field *next;              /* the field of d to follow next */
+} fp_frame;
+
+typedef struct fp_state {
+	fp_frame *frames;               /* the depth-first path */
+	decl **stack;                   /* Tarjan's stack of open structs */
+	uint32_t n_frames, n_stack, cap;
+	uint32_t counter;
+} fp_state;
+
+/* Components closed so far, over every module of the run: ids stay unique
+ * however many modules a run emits (a closed component stays valid). */
+static int components;
+
+static void fp_grow(fp_state *s)
 {
-	static int walks;
-	int walk = ++walks;
-	d->fp_walk = walk;
-	uint64_t sum = 0;
-	for (const field *f = d->u.struct_.fields; f; f = f->next)
-		sum += reached_sum(f->type, walk);
-	return mix(own_hash(d) ^ mix(sum + 1));
+	uint32_t cap = s->cap ? 2 * s->cap : 64;
+	fp_frame *frames = ast_alloc(cap * sizeof(*frames));
+	decl **stack = ast_alloc(cap * sizeof(*stack));
+	if (s->cap) {
+		memcpy(frames, s->frames, s->n_frames * sizeof(*frames));
+		memcpy(stack, s->stack, s->n_stack * sizeof(*stack));
+	}
+	s->frames = frames;
+	s->stack = stack;
+	s->cap = cap;
+}
+
+static void fp_open(fp_state *s, decl *d)
+{
+	if (s->n_frames == s->cap || s->n_stack == s->cap)
+		fp_grow(s);
+	d->fp_index = d->fp_low = ++s->counter;
+	d->fp_on_stack = true;
+	s->stack[s->n_stack++] = d;
+	s->frames[s->n_frames++] = (fp_frame){ d, d->u.struct_.fields };
+}
+
+/* ROOT's component is complete: hash it into every member. */
+static void fp_close(fp_state *s, decl *root)
+{
+	uint32_t first = s->n_stack;
+	do
+		first--;
+	while (s->stack[first] != root);
+	int id = ++components;
+	uint64_t sum = 0, named = 0;
+	for (uint32_t i = first; i < s->n_stack; i++) {
+		decl *m = s->stack[i];
+		m->fp_on_stack = false;
+		m->fp_walk = id;
+		sum += mix(own_hash(m));
+	}
+	/* the distinct components it names, each once: their hashes are done */
+	for (uint32_t i = first; i < s->n_stack; i++)
+		for (const field *f = s->stack[i]->u.struct_.fields; f; f = f->next) {
+			decl *to = named_struct(f->type);
+			if (to == NULL || to->fp_walk == id || to->fp_component->fp_walk == -id)
+				continue;
+			to->fp_component->fp_walk = -id;      /* (a component's root marks it) */
+			named += mix(to->fp_component->fp_scc);
+		}
+	root->fp_scc = mix(sum ^ mix(named + (s->n_stack - first)));
+	for (uint32_t i = first; i < s->n_stack; i++) {
+		s->stack[i]->fp_component = root;
+		s->stack[i]->fp_scc = root->fp_scc;
+	}
+	root->fp_walk = id;
+	s->n_stack = first;
+}
+
+static void fp_components(fp_state *s, decl *start)
+{
+	fp_open(s, start);
+	while (s->n_frames > 0) {
+		fp_frame *top = &s->frames[s->n_frames - 1];
+		decl *d = top->d;
+		if (top->next) {
+			decl *to = named_struct(top->next->type);
+			top->next = top->next->next;
+			if (to == NULL)
+				continue;
+			if (to->fp_index == 0)
+				fp_open(s, to);
+			else if (to->fp_on_stack && to->fp_index < d->fp_low)
+				d->fp_low = to->fp_index;
+			continue;
+		}
+		s->n_frames--;
+		if (d->fp_low == d->fp_index)
+			fp_close(s, d);
+		if (s->n_frames > 0) {
+			decl *parent = s->frames[s->n_frames - 1].d;
+			if (d->fp_low < parent->fp_low)
+				parent->fp_low = d->fp_low;
+		}
+	}
+}
+
+static uint64_t struct_fingerprint(fp_state *s, decl *d)
+{
+	if (d->fp_index == 0)
+		fp_components(s, d);
+	return mix(own_hash(d) ^ mix(d->fp_scc + 1));
 }
 
 /* A type tag tells shared objects of different structs apart in an image. */
@@ -315,8 +411,20 @@ static bool needs_free(const type *t)
 	return true;
 }
 
-/* The fewest bytes an encoded value of this type takes, for count checks;
- * a lower bound, so past a few levels of nesting it just stops counting. */
+/*
+ * The fewest bytes an encoded value of this type takes, for count checks;
+ * a lower bound, so past MIN_BYTES_DEPTH levels of structs it stops
+ * counting.  A struct's bound at each depth is kept once computed: a wide
+ * struct of wide structs would otherwise cost its field count to the power
+ * of that depth, at every vec<> that holds it.
+ */
+#define MIN_BYTES_DEPTH 4
+
+static size_t add_sat(size_t a, size_t b)
+{
+	return a > SIZE_MAX - b ? SIZE_MAX : a + b;
+}
+
 static size_t min_bytes(const type *t, int depth)
 {
 	static const size_t scalar_size[] = { 1, 2, 4, 8, 1, 2, 4, 8, 1, 8 };
@@ -333,14 +441,22 @@ static size_t min_bytes(const type *t, int depth)
 	case TYPE_RREF:
 		return 8;
 	case TYPE_LABELED:
-		return min_bytes(t->elem, depth) + 4;
-	case TYPE_ARRAY:
-		return (size_t)t->length * min_bytes(t->elem, depth);
+		return add_sat(min_bytes(t->elem, depth), 4);
+	case TYPE_ARRAY: {
+		size_t one = min_bytes(t->elem, depth);
+		return one && t->length > SIZE_MAX / one ? SIZE_MAX : (size_t)t->length * one;
+	}
 	default: {
-		size_t n = 0;           /* a struct: its fields */
-		if (depth < 4)
-			for (const field *f = t->decl->u.struct_.fields; f; f = f->next)
-				n += min_bytes(f->type, depth + 1);
+		decl *d = t->decl;      /* a struct: its fields */
+		if (depth >= MIN_BYTES_DEPTH)
+			return 0;
+		if (d->min_bytes_known >> depth & 1)
+			return d->min_bytes[depth];
+		size_t n = 0;
+		for (const field *f = d->u.struct_.fields; f; f = f->next)
+			n = add_sat(n, min_bytes(f->type, depth + 1));
+		d->min_bytes[depth] = n;
+		d->min_bytes_known |= 1u << depth;
 		return n;
 	}
 	}
@@ -419,11 +535,11 @@ static void collect_vecs(emit_ctx *e, const type *t, const type ***list, uint32_
 
 /* ---- per struct ---- */
 
-static void emit_struct_decls(emit_ctx *e, decl *d)
+static void emit_struct_decls(emit_ctx *e, fp_state *fps, decl *d)
 {
 	const char *n = c_name(d);
 	FILE *h = e->h;
-	uint64_t fp = struct_fingerprint(d);
+	uint64_t fp = struct_fingerprint(fps, d);
 	fprintf(h, "/* checkpoint of %s (runtime/pd_ckpt.h has the protocol) */\n", d->name);
 	fprintf(h, "#define %s UINT64_C(0x%016llx)\n", c_upper(d->module->name, d->name, "fingerprint"),
 	        (unsigned long long)fp);
@@ -545,6 +661,7 @@ void emit_checkpoint(emit_ctx *e)
 {
 	module *m = e->mod;
 	bool any = false;
+	fp_state fps = { 0 };
 	for (decl *d = m->decls; d; d = d->next) {
 		if (d->kind != DECL_STRUCT)
 			continue;
@@ -552,7 +669,7 @@ void emit_checkpoint(emit_ctx *e)
 			fprintf(e->h, "/* %s holds an opaque object: it has no checkpoint */\n\n", d->name);
 			continue;
 		}
-		emit_struct_decls(e, d);
+		emit_struct_decls(e, &fps, d);
 		any = true;
 	}
 	if (!any)

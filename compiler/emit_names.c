@@ -34,7 +34,40 @@ const char *c_upper(const char *a, const char *b, const char *c)
 	return u;
 }
 
+static const char *mangle(const module *m, const type *t);
+
+/*
+ * A generated name has a part per level of nesting (vec_vec_own_S), so
+ * spelling it afresh at every level of vec<vec<...>> costs the depth
+ * squared at each level, and the names themselves grow with the depth.
+ * Each type node keeps its answer, and a name past MANGLE_MAX characters
+ * keeps its first part and a 64-bit hash of the whole instead: every level
+ * costs a bounded amount, and two different types still get two names.
+ */
+#define MANGLE_MAX 96
+#define MANGLE_KEEP 48
+
 const char *c_mangle(const module *m, const type *t)
+{
+	if (t->mangled && t->mangled_in == m)
+		return t->mangled;
+	const char *name = mangle(m, t);
+	size_t len = strlen(name);
+	if (len > MANGLE_MAX) {
+		uint64_t h = 0xcbf29ce484222325u;      /* FNV-1a */
+		for (size_t i = 0; i < len; i++) {
+			h ^= (unsigned char)name[i];
+			h *= 0x100000001b3u;
+		}
+		name = fmt("%.*s_h%016llx", MANGLE_KEEP, name, (unsigned long long)h);
+	}
+	type *cache = (type *)t;        /* a memo: the type itself is unchanged */
+	cache->mangled = name;
+	cache->mangled_in = m;
+	return name;
+}
+
+static const char *mangle(const module *m, const type *t)
 {
 	switch (t->kind) {
 	case TYPE_BYTES:

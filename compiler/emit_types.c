@@ -9,6 +9,8 @@
  */
 #include "emit.h"
 
+#include <string.h>
+
 #include "symtab.h"
 
 enum { PENDING, WRITING, WRITTEN };
@@ -72,28 +74,6 @@ static void emit_vec(emit_ctx *e, const aggregate *a)
 	        c_decl(e->mod, a->type->elem, "*items"));
 }
 
-static void emit_struct(emit_ctx *e, decl *d);
-
-/* Makes sure the type a by-value T needs is complete before it is used. */
-static void require_complete(emit_ctx *e, const type *t)
-{
-	if (t->kind == TYPE_ARRAY) {
-		require_complete(e, t->elem);
-	} else if (t->kind == TYPE_NAMED && t->decl && t->decl->kind == DECL_STRUCT &&
-	           t->decl->module == e->mod) {
-		emit_struct(e, t->decl);
-	} else if (t->kind == TYPE_LABELED) {
-		aggregate *a = symtab_get(e->emitted, c_type(e->mod, t));
-		if (a == NULL || a->state != PENDING)
-			return;
-		a->state = WRITING;
-		require_complete(e, t->elem);
-		fprintf(e->h, "struct %s {\n\t%s;\n\tpd_label label;\n};\n\n", a->c_name,
-		        c_decl(e->mod, t->elem, "value"));
-		a->state = WRITTEN;
-	}
-}
-
 static void emit_field(emit_ctx *e, const field *f)
 {
 	fprintf(e->h, "\t%s;", c_decl(e->mod, f->type, f->name));
@@ -107,13 +87,67 @@ static void emit_field(emit_ctx *e, const field *f)
 	fputc('\n', e->h);
 }
 
-static void emit_struct(emit_ctx *e, decl *d)
+/*
+ * A C type that holds others by value must come after them: each struct
+ * and labeled<T> is written after what it holds by value, depth first.  The
+ * walk keeps its own stack, since a chain of structs holding each other by
+ * value can be as long as the file.
+ */
+typedef struct pending {
+	decl *d;                        /* a struct, or */
+	aggregate *a;                   /* a labeled<T> */
+	const field *next;              /* the struct's field to look at next */
+	bool elem_done;                 /* the labeled<T>'s T looked at */
+} pending;
+
+typedef struct order {
+	emit_ctx *e;
+	pending *stack;
+	uint32_t n, cap;
+} order;
+
+static void push(order *o, decl *d, aggregate *a)
 {
-	if (d->mark == WRITTEN || d->mark == WRITING)
+	if (o->n == o->cap) {
+		uint32_t cap = o->cap ? 2 * o->cap : 64;
+		pending *grown = ast_alloc(cap * sizeof(*grown));
+		if (o->n)
+			memcpy(grown, o->stack, o->n * sizeof(*grown));
+		o->stack = grown;
+		o->cap = cap;
+	}
+	if (d)
+		d->mark = WRITING;
+	else
+		a->state = WRITING;
+	o->stack[o->n++] = (pending){ d, a, d ? d->u.struct_.fields : NULL, d != NULL };
+}
+
+/* Queues what a by-value T needs complete, if it is not written yet. */
+static void require_complete(order *o, const type *t)
+{
+	while (t->kind == TYPE_ARRAY)
+		t = t->elem;
+	if (t->kind == TYPE_NAMED && t->decl && t->decl->kind == DECL_STRUCT &&
+	    t->decl->module == o->e->mod) {
+		if (t->decl->mark == PENDING)
+			push(o, t->decl, NULL);
+	} else if (t->kind == TYPE_LABELED) {
+		aggregate *a = symtab_get(o->e->emitted, c_type(o->e->mod, t));
+		if (a && a->state == PENDING)
+			push(o, NULL, a);
+	}
+}
+
+static void write_type(emit_ctx *e, const pending *p)
+{
+	if (p->a) {
+		fprintf(e->h, "struct %s {\n\t%s;\n\tpd_label label;\n};\n\n", p->a->c_name,
+		        c_decl(e->mod, p->a->type->elem, "value"));
+		p->a->state = WRITTEN;
 		return;
-	d->mark = WRITING;
-	for (field *f = d->u.struct_.fields; f; f = f->next)
-		require_complete(e, f->type);
+	}
+	decl *d = p->d;
 	fprintf(e->h, "struct %s {\n", c_name(d));
 	if (d->u.struct_.fields == NULL)
 		fputs("\tuint8_t unused_;\t/* C has no empty structs */\n", e->h);
@@ -121,6 +155,29 @@ static void emit_struct(emit_ctx *e, decl *d)
 		emit_field(e, f);
 	fputs("};\n\n", e->h);
 	d->mark = WRITTEN;
+}
+
+/* Writes T (a struct's type or a labeled<T>) and, first, what it needs. */
+static void complete(order *o, const type *t)
+{
+	require_complete(o, t);
+	while (o->n > 0) {
+		pending *top = &o->stack[o->n - 1];
+		const type *dep = NULL;
+		if (top->next) {
+			dep = top->next->type;
+			top->next = top->next->next;
+		} else if (!top->elem_done) {
+			dep = top->a->type->elem;
+			top->elem_done = true;
+		}
+		if (dep) {
+			require_complete(o, dep);
+			continue;
+		}
+		write_type(o->e, top);
+		o->n--;
+	}
 }
 
 void emit_types(emit_ctx *e)
@@ -160,9 +217,10 @@ void emit_types(emit_ctx *e)
 	for (aggregate *a = w.first; a; a = a->next)
 		if (a->type->kind == TYPE_VEC)
 			emit_vec(e, a);
+	order o = { .e = e };
 	for (decl *d = m->decls; d; d = d->next)
 		if (d->kind == DECL_STRUCT)
-			emit_struct(e, d);
+			complete(&o, &(type){ .kind = TYPE_NAMED, .decl = d });
 	for (aggregate *a = w.first; a; a = a->next)
-		require_complete(e, a->type);
+		complete(&o, a->type);
 }

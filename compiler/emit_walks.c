@@ -22,11 +22,16 @@
 
 static const char *const walk_names[] = { "inspect", "move_check", "move_give" };
 
+/* Past 16 levels the code stays flat: indentation as deep as the input
+ * would make the output grow with the square of the nesting. */
 static void indent(FILE *o, int depth)
 {
-	for (int i = 0; i < depth; i++)
+	for (int i = 0; i < depth && i < 16; i++)
 		fputc('\t', o);
 }
+
+/* An lvalue longer than this gets a short name before the walk goes deeper. */
+#define LVALUE_MAX 160
 
 static const struct_facts *facts(const type *t)
 {
@@ -136,6 +141,20 @@ void emit_walk_value(emit_ctx *e, FILE *o, walk_op op, const type *t, const char
 	}
 	if (!type_needs_walk(t, op))
 		return;
+	if (strlen(a) > LVALUE_MAX) {
+		/* vec<vec<...>>: each level appends ".items[iN]" to the lvalue,
+		 * so spelling it in full makes the walk quadratic in the depth.
+		 * A pointer to the element, named at this level, keeps it short. */
+		const char *p = ast_printf("p%d%s", depth, suffix);
+		indent(o, depth);
+		fputs("{\t/* a short name for a deeply nested element */\n", o);
+		indent(o, depth + 1);
+		fprintf(o, "__typeof__(%s) *%s = &%s;\n", a, p, a);
+		emit_walk_value(e, o, op, t, ast_printf("(*%s)", p), w, suffix, depth + 1);
+		indent(o, depth);
+		fputs("}\n", o);
+		return;
+	}
 	/* Inspecting bytes, a vec or an own object only probes memory; a vec's
 	 * elements and an own object's body set it again when they use it. */
 	if (!(op == WALK_INSPECT && (t->kind == TYPE_BYTES || t->kind == TYPE_VEC || t->kind == TYPE_OWN)))

@@ -15,13 +15,12 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "sema.h"
 #include "parse_ctx.h"
 #include "source.h"
 #include "symtab.h"
 
 enum { UNVISITED, LOADING, LOADED };
-
-static symtab *by_realpath;
 
 static const char *join_path(const char *dir, const char *rel)
 {
@@ -71,12 +70,37 @@ static const char *resolve_import(loader *l, const module *from, const import *i
 	return NULL;
 }
 
+/*
+ * An import path is written into the generated `#include "PATH.h"`: a
+ * quote, a backslash or a control byte would break or change that line, so
+ * paths keep to letters, digits, a few punctuation marks and UTF-8.
+ */
+static bool import_path_ok(const import *imp)
+{
+	for (const char *p = imp->path; *p; p++)
+		if (!sema_is_ident_char(*p) && !strchr(" ./-+@", *p) && (unsigned char)*p < 0x80) {
+			unsigned char c = (unsigned char)*p;
+			if (c >= 0x20 && c < 0x7f)
+				diag_error(imp->at, "an import path may hold letters, digits, spaces, UTF-8 and "
+				           "'_./-+@', not '%c' (it is written into an #include)", c);
+			else
+				diag_error(imp->at, "an import path may hold letters, digits, spaces, UTF-8 and "
+				           "'_./-+@', not byte 0x%02x (it is written into an #include)", c);
+			return false;
+		}
+	if (imp->path[0] == '\0') {
+		diag_error(imp->at, "an empty import path");
+		return false;
+	}
+	return true;
+}
+
 static module *load(loader *l, const char *path, const char *import_path, const import *via);
 
 static void load_imports(loader *l, module *m)
 {
 	for (import *imp = m->imports; imp; imp = imp->next) {
-		const char *path = resolve_import(l, m, imp);
+		const char *path = import_path_ok(imp) ? resolve_import(l, m, imp) : NULL;
 		m->pending = imp;
 		if (path)
 			imp->module = load(l, path, imp->path, imp);
@@ -102,10 +126,10 @@ static module *load(loader *l, const char *path, const char *import_path, const 
 {
 	char real[PATH_MAX];
 	const char *key = realpath(path, real) ? ast_strdup(real) : ast_strdup(path);
-	if (by_realpath == NULL)
-		by_realpath = symtab_new();
+	if (l->by_realpath == NULL)
+		l->by_realpath = symtab_new();
 
-	module *seen = symtab_get(by_realpath, key);
+	module *seen = symtab_get(l->by_realpath, key);
 	if (seen) {
 		if (seen->load_state == LOADING) {
 			report_cycle(l, via, seen);
@@ -127,7 +151,7 @@ static module *load(loader *l, const char *path, const char *import_path, const 
 	if (m == NULL)
 		return NULL;
 	m->import_path = import_path;
-	symtab_insert(by_realpath, key, m);
+	symtab_insert(l->by_realpath, key, m);
 
 	/* Listed while loading so a cycle report can find the modules on the path. */
 	m->load_state = LOADING;

@@ -12,6 +12,7 @@ typedef struct loader {
 	const char *std_dir;            /* searched after them; NULL for none */
 	module **modules;               /* every module read, imports before importers */
 	int n_modules, cap_modules;
+	struct symtab *by_realpath;     /* resolved path -> module; NULL until the first load */
 } loader;
 
 /* Loads PATH and its imports.  Returns the root module, or NULL when PATH

@@ -16,6 +16,8 @@ typedef struct parse_ctx {
 	name_list **lattice_names_tail;
 	label_edge **lattice_edges_tail;
 	domain_decl *open_domain;
+	declassify **declassify_tail;   /* its lists' ends: appending is O(1) */
+	name_ref **emits_tail;
 	decl *open_pipeline;            /* the pipeline being parsed */
 	stage **stages_tail;
 	edge **edges_tail;

@@ -199,7 +199,11 @@ item
 		}
 	| labels_decl
 	| OPAQUE ident '=' STRING ';'
-		{ new_decl(ctx, DECL_OPAQUE, L(@2), $2)->u.opaque.c_name = $4; }
+		{
+			decl *d = new_decl(ctx, DECL_OPAQUE, L(@2), $2);
+			d->u.opaque.c_name = $4;
+			d->u.opaque.c_name_at = L(@4);
+		}
 	| STRUCT ident '{' fields '}'
 		{ new_decl(ctx, DECL_STRUCT, L(@2), $2)->u.struct_.fields = reverse_field($4); }
 	| interface_decl
@@ -430,6 +434,8 @@ domain_decl
 		{
 			decl *d = new_decl(ctx, DECL_DOMAIN, L(@2), $2);
 			ctx->open_domain = &d->u.domain;
+			ctx->declassify_tail = &d->u.domain.declassify;
+			ctx->emits_tail = &d->u.domain.emits;
 			d->u.domain.iface_at = L(@4);
 			d->u.domain.iface_qualifier = $4.qualifier;
 			d->u.domain.iface_name = $4.name;
@@ -488,14 +494,12 @@ domain_item
 		{ ctx->open_domain->clearance = $2; }
 	| DECLASSIFY label ARROW label ';'
 		{
-			domain_decl *dd = ctx->open_domain;
-			declassify *dc = AST_NEW(declassify), **tail = &dd->declassify;
+			declassify *dc = AST_NEW(declassify);
 			dc->at = L(@1);
 			dc->from = $2;
 			dc->to = $4;
-			while (*tail)
-				tail = &(*tail)->next;
-			*tail = dc;
+			*ctx->declassify_tail = dc;
+			ctx->declassify_tail = &dc->next;
 		}
 	| EMITS qname ';'
 		{
@@ -503,10 +507,8 @@ domain_item
 			s->at = L(@2);
 			s->qualifier = $2.qualifier;
 			s->name = $2.name;
-			name_ref **tail = &ctx->open_domain->emits;
-			while (*tail)
-				tail = &(*tail)->next;
-			*tail = s;
+			*ctx->emits_tail = s;
+			ctx->emits_tail = &s->next;
 		}
 	| QUOTA INT IDENT ';'
 		{

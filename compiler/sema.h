@@ -26,6 +26,9 @@ void sema_declare(module *m);
 decl *sema_lookup(module *m, const char *qualifier, const char *name, loc at, const char *what);
 /* The module that QUALIFIER names from M (M itself or a direct import). */
 module *sema_module_named(module *m, const char *qualifier);
+/* Can C begin an identifier with C, and go on with it? */
+bool sema_is_ident_start(char c);
+bool sema_is_ident_char(char c);
 /* False (reported) when NAME, which becomes a C identifier, is a C keyword. */
 bool sema_check_c_name(loc at, const char *name);
 /* Reports that D is not the kind wanted, with a note at D. */

@@ -35,10 +35,41 @@ bool sema_check_c_name(loc at, const char *name)
 	return true;
 }
 
+/*
+ * An opaque type's C name is written wherever the type is used, and as
+ * `typedef struct NAME NAME;`: it must be one C identifier and nothing
+ * more, or it could add code to the header.  (Import paths, the other
+ * string that reaches the C, are checked by the loader.)
+ */
+bool sema_is_ident_start(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+}
+
+bool sema_is_ident_char(char c)
+{
+	return sema_is_ident_start(c) || (c >= '0' && c <= '9');
+}
+
+static void check_opaque_c_name(const decl *d)
+{
+	const char *p = d->u.opaque.c_name;
+	bool ok = sema_is_ident_start(*p);
+	while (ok && *++p)
+		ok = sema_is_ident_char(*p);
+	if (!ok)
+		diag_error(d->u.opaque.c_name_at, "the C name of opaque type '%s' must be one C identifier",
+		           d->name);
+	else
+		sema_check_c_name(d->u.opaque.c_name_at, d->u.opaque.c_name);
+}
+
 void sema_declare(module *m)
 {
 	m->symbols = symtab_new();
 	for (decl *d = m->decls; d; d = d->next) {
+		if (d->kind == DECL_OPAQUE)
+			check_opaque_c_name(d);
 		decl *first = symtab_insert(m->symbols, d->name, d);
 		if (first) {
 			diag_error(d->at, "duplicate definition of '%s'", d->name);

@@ -209,12 +209,28 @@ static decl *by_value_struct(const type *t)
 
 enum { WHITE, GREY, BLACK };      /* decl.mark during the walk */
 
-/* Depth-first over by-value containment; a grey struct reached again is a
- * struct containing itself.  PATH holds the fields followed, for the notes. */
-static bool contains_itself(decl *d, field **path, int depth)
+/*
+ * Depth-first over by-value containment; a grey struct reached again is a
+ * struct containing itself.  The walk keeps its own stack, as deep as the
+ * longest chain of structs (the input's size, not the C stack's): STRUCTS[i]
+ * is the i-th struct on the path, NEXT[i] the field of it to look at next
+ * and PATH[i] the field followed out of it, for the notes.
+ */
+static bool contains_itself(decl *root, decl **structs, field **next, field **path)
 {
-	d->mark = GREY;
-	for (field *f = d->u.struct_.fields; f; f = f->next) {
+	int depth = 0;
+	structs[0] = root;
+	next[0] = root->u.struct_.fields;
+	root->mark = GREY;
+	while (depth >= 0) {
+		decl *d = structs[depth];
+		field *f = next[depth];
+		if (f == NULL) {
+			d->mark = BLACK;
+			depth--;
+			continue;
+		}
+		next[depth] = f->next;
 		decl *inner = by_value_struct(f->type);
 		if (inner == NULL || inner->module != d->module)
 			continue;               /* imported structs were checked already */
@@ -222,28 +238,32 @@ static bool contains_itself(decl *d, field **path, int depth)
 		if (inner->mark == GREY) {
 			diag_error(inner->at, "struct '%s' contains itself by value", inner->name);
 			int start = depth;
-			while (start > 0 && by_value_struct(path[start - 1]->type) != inner)
+			while (start > 0 && structs[start] != inner)
 				start--;
 			for (int i = start; i <= depth; i++)
 				diag_note(path[i]->at, "through field '%s' (of type %s)", path[i]->name,
 				          type_str(path[i]->type));
 			return true;
 		}
-		if (inner->mark == WHITE && contains_itself(inner, path, depth + 1))
-			return true;
+		if (inner->mark == WHITE) {
+			depth++;
+			structs[depth] = inner;
+			next[depth] = inner->u.struct_.fields;
+			inner->mark = GREY;
+		}
 	}
-	d->mark = BLACK;
 	return false;
 }
 
 static void check_recursion(module *m)
 {
-	int n = 0;
+	size_t n = 1;
 	for (decl *d = m->decls; d; d = d->next)
 		n += d->kind == DECL_STRUCT;
-	field **path = ast_alloc(((size_t)n + 1) * sizeof(*path));
+	decl **structs = ast_alloc(n * sizeof(*structs));
+	field **next = ast_alloc(n * sizeof(*next)), **path = ast_alloc(n * sizeof(*path));
 	for (decl *d = m->decls; d; d = d->next)
-		if (d->kind == DECL_STRUCT && d->mark == WHITE && contains_itself(d, path, 0))
+		if (d->kind == DECL_STRUCT && d->mark == WHITE && contains_itself(d, structs, next, path))
 			return;                 /* one report; the rest would repeat it */
 }
 

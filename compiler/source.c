@@ -33,17 +33,12 @@ source *source_load(const char *path, const char **why)
 		return NULL;
 	}
 	size_t len = (size_t)st.st_size;
-	char *text = malloc(len + 1);
-	if (text == NULL) {
-		*why = "out of memory";
-		fclose(f);
-		return NULL;
-	}
+	/* In the arena like everything else, so no exit path can leak it. */
+	char *text = ast_alloc(len + 1);
 	size_t got = fread(text, 1, len, f);
 	int failed = ferror(f);
 	fclose(f);
 	if (failed || got != len) {
-		free(text);
 		*why = "read error";
 		return NULL;
 	}
@@ -56,15 +51,34 @@ source *source_load(const char *path, const char **why)
 	return src;
 }
 
-const char *source_line(const source *src, int line, size_t *len)
+/*
+ * Every diagnostic quotes its line, and one error can carry a note for each
+ * hop of a path through the whole file: the line starts are indexed once,
+ * so a diagnostic costs the same on line 1 and on line 1,000,000.
+ */
+static void index_lines(source *src)
 {
 	const char *p = src->text, *end = src->text + src->len;
-	for (int n = 1; n < line && p < end; n++) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		if (nl == NULL)
-			return NULL;
-		p = nl + 1;
+	int n = 1;
+	for (const char *q = p; (q = memchr(q, '\n', (size_t)(end - q))) != NULL; q++)
+		n++;
+	const char **starts = ast_alloc((size_t)n * sizeof(*starts));
+	starts[0] = p;
+	for (int i = 1; i < n; i++) {
+		p = memchr(p, '\n', (size_t)(end - p)) + 1;
+		starts[i] = p;
 	}
+	src->line_starts = starts;
+	src->n_lines = n;
+}
+
+const char *source_line(const source *src, int line, size_t *len)
+{
+	if (src->line_starts == NULL)
+		index_lines((source *)src);     /* a cache: the text itself stays as read */
+	if (line < 1 || line > src->n_lines)
+		return NULL;
+	const char *p = src->line_starts[line - 1], *end = src->text + src->len;
 	const char *nl = memchr(p, '\n', (size_t)(end - p));
 	*len = (size_t)((nl ? nl : end) - p);
 	return p;

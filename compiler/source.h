@@ -13,6 +13,9 @@ typedef struct source {
 	const char *path;       /* as given or as resolved from an import */
 	char *text;             /* the bytes, plus a NUL not counted in len */
 	size_t len;
+	/* source_line's index, built on first use: where each line starts */
+	const char **line_starts;
+	int n_lines;
 } source;
 
 /* Reads PATH.  On failure returns NULL and sets *why to a short reason. */

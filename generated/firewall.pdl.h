@@ -65,7 +65,7 @@ struct firewall_ruleset {
 };
 
 /* checkpoint of rule (runtime/pd_ckpt.h has the protocol) */
-#define FIREWALL_RULE_FINGERPRINT UINT64_C(0x453f1a621f8942c0)
+#define FIREWALL_RULE_FINGERPRINT UINT64_C(0xc7860ebcf24b6b18)
 #define FIREWALL_RULE_TAG 0x62f646cfu
 extern const pd_kind firewall_rule_kind;	/* its destructor frees what it holds */
 void firewall_rule_save(pd_ckpt_writer *w, const firewall_rule *v);
@@ -83,7 +83,7 @@ int firewall_rule_checkpoint(const firewall_rule *v, void **image, size_t *len);
 int firewall_rule_restore(const void *image, size_t len, const pd_ckpt_limits *limits, firewall_rule *out);
 
 /* checkpoint of trie_node (runtime/pd_ckpt.h has the protocol) */
-#define FIREWALL_TRIE_NODE_FINGERPRINT UINT64_C(0x9e0d3139220ad6df)
+#define FIREWALL_TRIE_NODE_FINGERPRINT UINT64_C(0x92056a7b93f7e202)
 #define FIREWALL_TRIE_NODE_TAG 0xb89bee8bu
 extern const pd_kind firewall_trie_node_kind;	/* its destructor frees what it holds */
 void firewall_trie_node_save(pd_ckpt_writer *w, const firewall_trie_node *v);
@@ -101,7 +101,7 @@ int firewall_trie_node_checkpoint(const firewall_trie_node *v, void **image, siz
 int firewall_trie_node_restore(const void *image, size_t len, const pd_ckpt_limits *limits, firewall_trie_node *out);
 
 /* checkpoint of ruleset (runtime/pd_ckpt.h has the protocol) */
-#define FIREWALL_RULESET_FINGERPRINT UINT64_C(0xed89bf410ba88cc6)
+#define FIREWALL_RULESET_FINGERPRINT UINT64_C(0x4ec319d027203051)
 #define FIREWALL_RULESET_TAG 0x8bd06447u
 extern const pd_kind firewall_ruleset_kind;	/* its destructor frees what it holds */
 void firewall_ruleset_save(pd_ckpt_writer *w, const firewall_ruleset *v);

@@ -101,7 +101,7 @@ struct kvstore_store_state {
 };
 
 /* checkpoint of entry (runtime/pd_ckpt.h has the protocol) */
-#define KVSTORE_ENTRY_FINGERPRINT UINT64_C(0x4738db9115b916ae)
+#define KVSTORE_ENTRY_FINGERPRINT UINT64_C(0xf6466fc8b748c7a2)
 #define KVSTORE_ENTRY_TAG 0xd6bb3b63u
 extern const pd_kind kvstore_entry_kind;	/* its destructor frees what it holds */
 void kvstore_entry_save(pd_ckpt_writer *w, const kvstore_entry *v);
@@ -119,7 +119,7 @@ int kvstore_entry_checkpoint(const kvstore_entry *v, void **image, size_t *len);
 int kvstore_entry_restore(const void *image, size_t len, const pd_ckpt_limits *limits, kvstore_entry *out);
 
 /* checkpoint of buffer (runtime/pd_ckpt.h has the protocol) */
-#define KVSTORE_BUFFER_FINGERPRINT UINT64_C(0x671465cabf00cc2b)
+#define KVSTORE_BUFFER_FINGERPRINT UINT64_C(0x3bee56cfebb495fe)
 #define KVSTORE_BUFFER_TAG 0x760dbeb9u
 extern const pd_kind kvstore_buffer_kind;	/* its destructor frees what it holds */
 void kvstore_buffer_save(pd_ckpt_writer *w, const kvstore_buffer *v);
@@ -137,7 +137,7 @@ int kvstore_buffer_checkpoint(const kvstore_buffer *v, void **image, size_t *len
 int kvstore_buffer_restore(const void *image, size_t len, const pd_ckpt_limits *limits, kvstore_buffer *out);
 
 /* checkpoint of store_state (runtime/pd_ckpt.h has the protocol) */
-#define KVSTORE_STORE_STATE_FINGERPRINT UINT64_C(0x133654521d94114e)
+#define KVSTORE_STORE_STATE_FINGERPRINT UINT64_C(0xf61e5c654b2c940d)
 #define KVSTORE_STORE_STATE_TAG 0x1faad97du
 extern const pd_kind kvstore_store_state_kind;	/* its destructor frees what it holds */
 void kvstore_store_state_save(pd_ckpt_writer *w, const kvstore_store_state *v);

@@ -102,7 +102,7 @@ struct maglev_lb_state {
 };
 
 /* checkpoint of backend_desc (runtime/pd_ckpt.h has the protocol) */
-#define MAGLEV_BACKEND_DESC_FINGERPRINT UINT64_C(0x2fb15cf03ce1fe1e)
+#define MAGLEV_BACKEND_DESC_FINGERPRINT UINT64_C(0x005167963d884504)
 #define MAGLEV_BACKEND_DESC_TAG 0x56a52b9bu
 extern const pd_kind maglev_backend_desc_kind;	/* its destructor frees what it holds */
 void maglev_backend_desc_save(pd_ckpt_writer *w, const maglev_backend_desc *v);
@@ -120,7 +120,7 @@ int maglev_backend_desc_checkpoint(const maglev_backend_desc *v, void **image, s
 int maglev_backend_desc_restore(const void *image, size_t len, const pd_ckpt_limits *limits, maglev_backend_desc *out);
 
 /* checkpoint of flow_key (runtime/pd_ckpt.h has the protocol) */
-#define MAGLEV_FLOW_KEY_FINGERPRINT UINT64_C(0x4a578477dc0088b0)
+#define MAGLEV_FLOW_KEY_FINGERPRINT UINT64_C(0x6e69d429bbc5dbf6)
 #define MAGLEV_FLOW_KEY_TAG 0xed57ef73u
 extern const pd_kind maglev_flow_key_kind;	/* its destructor frees what it holds */
 void maglev_flow_key_save(pd_ckpt_writer *w, const maglev_flow_key *v);
@@ -138,7 +138,7 @@ int maglev_flow_key_checkpoint(const maglev_flow_key *v, void **image, size_t *l
 int maglev_flow_key_restore(const void *image, size_t len, const pd_ckpt_limits *limits, maglev_flow_key *out);
 
 /* checkpoint of backend_slot (runtime/pd_ckpt.h has the protocol) */
-#define MAGLEV_BACKEND_SLOT_FINGERPRINT UINT64_C(0x4595eb84e9d6ada0)
+#define MAGLEV_BACKEND_SLOT_FINGERPRINT UINT64_C(0x6f4bbe67ff5373f5)
 #define MAGLEV_BACKEND_SLOT_TAG 0x743a26d1u
 extern const pd_kind maglev_backend_slot_kind;	/* its destructor frees what it holds */
 void maglev_backend_slot_save(pd_ckpt_writer *w, const maglev_backend_slot *v);
@@ -156,7 +156,7 @@ int maglev_backend_slot_checkpoint(const maglev_backend_slot *v, void **image, s
 int maglev_backend_slot_restore(const void *image, size_t len, const pd_ckpt_limits *limits, maglev_backend_slot *out);
 
 /* checkpoint of flow_entry (runtime/pd_ckpt.h has the protocol) */
-#define MAGLEV_FLOW_ENTRY_FINGERPRINT UINT64_C(0xd64f3ba97dd70f06)
+#define MAGLEV_FLOW_ENTRY_FINGERPRINT UINT64_C(0x12eb725e45e68d8c)
 #define MAGLEV_FLOW_ENTRY_TAG 0xcda7d3f7u
 extern const pd_kind maglev_flow_entry_kind;	/* its destructor frees what it holds */
 void maglev_flow_entry_save(pd_ckpt_writer *w, const maglev_flow_entry *v);
@@ -174,7 +174,7 @@ int maglev_flow_entry_checkpoint(const maglev_flow_entry *v, void **image, size_
 int maglev_flow_entry_restore(const void *image, size_t len, const pd_ckpt_limits *limits, maglev_flow_entry *out);
 
 /* checkpoint of flow_table (runtime/pd_ckpt.h has the protocol) */
-#define MAGLEV_FLOW_TABLE_FINGERPRINT UINT64_C(0x7fe9ada1b53d4880)
+#define MAGLEV_FLOW_TABLE_FINGERPRINT UINT64_C(0xc27d396fc80bd3ba)
 #define MAGLEV_FLOW_TABLE_TAG 0xef72d041u
 extern const pd_kind maglev_flow_table_kind;	/* its destructor frees what it holds */
 void maglev_flow_table_save(pd_ckpt_writer *w, const maglev_flow_table *v);
@@ -192,7 +192,7 @@ int maglev_flow_table_checkpoint(const maglev_flow_table *v, void **image, size_
 int maglev_flow_table_restore(const void *image, size_t len, const pd_ckpt_limits *limits, maglev_flow_table *out);
 
 /* checkpoint of lb_state (runtime/pd_ckpt.h has the protocol) */
-#define MAGLEV_LB_STATE_FINGERPRINT UINT64_C(0xed19e7c314577b69)
+#define MAGLEV_LB_STATE_FINGERPRINT UINT64_C(0xec0626cc8366c111)
 #define MAGLEV_LB_STATE_TAG 0xce3ade1fu
 extern const pd_kind maglev_lb_state_kind;	/* its destructor frees what it holds */
 void maglev_lb_state_save(pd_ckpt_writer *w, const maglev_lb_state *v);

@@ -37,7 +37,7 @@ struct nullfilter_counters {
 };
 
 /* checkpoint of counters (runtime/pd_ckpt.h has the protocol) */
-#define NULLFILTER_COUNTERS_FINGERPRINT UINT64_C(0xb946c90c94cdc9cf)
+#define NULLFILTER_COUNTERS_FINGERPRINT UINT64_C(0xb39c04bb5975f3a0)
 #define NULLFILTER_COUNTERS_TAG 0xb78ff8a3u
 extern const pd_kind nullfilter_counters_kind;	/* its destructor frees what it holds */
 void nullfilter_counters_save(pd_ckpt_writer *w, const nullfilter_counters *v);
