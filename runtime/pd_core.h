@@ -92,6 +92,11 @@ struct pd_domain {
 	 * (then every hook is one not-taken branch). */
 	uint32_t snap_epoch;
 	struct pd_snap *snap;
+	/* The large object pd_touch_range met last and its granules' stamps,
+	 * so that a touch of a granule already logged is a few compares. */
+	const void *snap_gobj;
+	const uint32_t *snap_gstamp;
+	size_t snap_gsize;
 	/* Everything below is private to libpd's .c files. */
 	/* What a client learns when it finds a handle of this record revoked,
 	 * stale or dead: the labels of whoever caused that (a revoker, a
@@ -127,6 +132,7 @@ struct pd_domain {
 	size_t ckpt_len;
 	pd_labels ckpt_labels;             /* what the image carries (its label section) */
 	uint64_t checkpoints, restores, restore_errors;
+	uint64_t images;                   /* keep_image calls */
 };
 
 /*

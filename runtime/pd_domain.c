@@ -374,6 +374,7 @@ int pd_domain_get_stats(const pd_domain *d, pd_domain_stats *st)
 	st->restores = d->restores;
 	st->restore_errors = d->restore_errors;
 	st->image_bytes = d->ckpt_image ? d->ckpt_len : 0;
+	st->images = d->images;
 	pthread_mutex_unlock(&pd__table_lock);
 	return 0;
 }
@@ -417,6 +418,7 @@ static void keep_image(pd_domain *d, void *image, size_t len, pd_labels labels)
 	d->ckpt_image = image;
 	d->ckpt_len = len;
 	d->ckpt_labels = labels;
+	d->images++;
 	pthread_mutex_unlock(&pd__table_lock);
 	pd_free(old);
 }

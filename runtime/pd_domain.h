@@ -93,6 +93,8 @@ typedef struct pd_domain_stats {
 	uint64_t restores;     /* recoveries that reloaded the last image */
 	uint64_t restore_errors;  /* recoveries whose image did not load: fresh state */
 	size_t image_bytes;    /* the size of the last image, 0 when none */
+	uint64_t images;       /* full images kept (saved or set); with incremental
+	                        * checkpoints fewer than checkpoints */
 } pd_domain_stats;
 
 #define PD_MAX_DOMAINS 1024  /* ids 1 .. 1023; 0 is never a domain */

@@ -245,8 +245,11 @@ static struct gran *gran_of(pd_domain *d, struct pd__obj *h)
 }
 
 /* Forgets the granule stamps of h (it is being freed for good). */
-static void gran_forget(struct pd_snap *s, const struct pd__obj *h)
+static void gran_forget(pd_domain *d, const struct pd__obj *h)
 {
+	struct pd_snap *s = d->snap;
+	if (d->snap_gobj == h + 1)
+		d->snap_gobj = NULL;
 	for (uint32_t i = 0; i < s->ngran; i++)
 		if (s->grans[i].h == h) {
 			free(s->grans[i].stamp);
@@ -278,6 +281,9 @@ void pd__snap_touch_range(pd_domain *d, const void *obj, const void *p, size_t l
 		pd__snap_touch(d, obj);
 		return;
 	}
+	d->snap_gobj = h + 1;           /* the inline fast path's cache */
+	d->snap_gstamp = g->stamp;
+	d->snap_gsize = g->size;
 	for (size_t i = off / PD_SNAP_GRANULE; i * PD_SNAP_GRANULE < end; i++) {
 		if (g->stamp[i] == e)
 			continue;
@@ -551,7 +557,7 @@ static int free_deferred(pd_domain *d, uint32_t e)
 		    __atomic_load_n(&h->owner, __ATOMIC_RELAXED) != d)
 			continue;
 		unstamp_bits(h, PD__SNAP_FREED);
-		gran_forget(s, h);
+		gran_forget(d, h);
 		int rc = pd__free_object(h + 1, 1);
 		if (rc < 0)
 			return rc;
@@ -682,6 +688,7 @@ void pd__snap_fallback(pd_domain *d, const char *why)
 			"restoring the last full image instead\n", pd_domain_name(d), why);
 	reset_log(s);
 	/* the heap was swept: no granule table describes a live object any more */
+	d->snap_gobj = NULL;
 	for (uint32_t i = 0; i < s->ngran; i++)
 		free(s->grans[i].stamp);
 	s->ngran = 0;
@@ -693,6 +700,7 @@ void pd__snap_destroy(pd_domain *d)
 	struct pd_snap *s = d->snap;
 	d->snap_epoch = 0;
 	d->snap = NULL;
+	d->snap_gobj = NULL;
 	if (s == NULL)
 		return;
 	for (struct block *b = s->blocks, *next; b; b = next) {
@@ -714,6 +722,16 @@ static int snap_manageable(const pd_domain *d)
 	if (!pd__valid_domain(d) || d->state == PD_DOMAIN_FREE)
 		return -PD_EINVAL;
 	return pd__may_manage(d) ? 0 : -PD_EACCES;
+}
+
+int pd_snap_touch_for(pd_domain *d, const void *obj)
+{
+	int rc = snap_manageable(d);
+	if (rc < 0)
+		return rc;
+	if (d->snap_epoch && obj)
+		pd__snap_touch(d, obj);
+	return 0;
 }
 
 int pd_snap_get_stats(const pd_domain *d, pd_snap_stats *st)

@@ -81,8 +81,24 @@ static inline void pd_touch_range(const void *obj, const void *p, size_t len)
 	pd_domain *d = pd__self.current;
 	if (d == NULL || d->snap_epoch == 0 || obj == NULL)
 		return;
+	if (obj == d->snap_gobj) {
+		size_t off = (size_t)((const char *)p - (const char *)obj);
+		if (off < d->snap_gsize && len && len <= d->snap_gsize - off) {
+			size_t a = off / PD_SNAP_GRANULE, b = (off + len - 1) / PD_SNAP_GRANULE;
+			if (b - a <= 1 && d->snap_gstamp[a] == d->snap_epoch &&
+			    d->snap_gstamp[b] == d->snap_epoch)
+				return;
+		}
+	}
 	pd__snap_touch_range(d, obj, p, len);
 }
+
+/*
+ * pd_touch for trusted code (or d's manager) that writes an object of d's
+ * state from outside d - a control plane, a test standing in for traffic.
+ * 0, or -PD_EINVAL / -PD_EACCES.
+ */
+int pd_snap_touch_for(pd_domain *d, const void *obj);
 
 typedef struct pd_snap_stats {
 	uint64_t commits;         /* checkpoints taken as commits */
