@@ -305,16 +305,18 @@ void pd__snap_alloc(pd_domain *d, struct pd__obj *h)
 	stamp(h, d->snap_epoch, PD__SNAP_NEW);
 }
 
+/* (from and to are records their callers checked: the proxy's resolved
+ * callee, pd_move's checked target, a walk's ends) */
 void pd__snap_moved_in(pd_domain *to, struct pd__obj *h)
 {
-	if (!pd__valid_domain(to) || to->snap == NULL || to->snap_epoch == 0 || to->snap->rolling)
+	if (to->snap == NULL || to->snap_epoch == 0 || to->snap->rolling)
 		return;
 	pd__snap_alloc(to, h);
 }
 
 void pd__snap_moved_out(pd_domain *from, struct pd__obj *h)
 {
-	if (!pd__valid_domain(from) || from->snap == NULL || from->snap_epoch == 0)
+	if (from->snap == NULL || from->snap_epoch == 0)
 		return;
 	if (!is_new(h, from->snap_epoch))
 		mark_broken(from, "an object of the checkpoint was moved out");
