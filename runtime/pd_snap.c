@@ -311,6 +311,10 @@ void pd__snap_moved_in(pd_domain *to, struct pd__obj *h)
 {
 	if (to->snap == NULL || to->snap_epoch == 0 || to->snap->rolling)
 		return;
+	/* Back again in the same epoch (a batch, every call): logged already -
+	 * a rollback frees what d owns of its new objects when it runs. */
+	if (is_new(h, to->snap_epoch))
+		return;
 	pd__snap_alloc(to, h);
 }
 
@@ -590,7 +594,7 @@ int pd__snap_commit(pd_domain *d, int *want_full)
 		rc = check_now(d, e);
 	/* Closed: what runs now (the deferred destructors, a full save) is not logged. */
 	d->snap_epoch = 0;
-	if (e != 0) {
+	if (e != 0 && s->freed_objects) {      /* else the commit is O(1) */
 		struct commit_io io = { .d = d, .e = e };
 		/* destructors are the owner's code: inside it, contained */
 		int frc = pd__run_in(d, free_deferred_inside, &io);

@@ -15,7 +15,8 @@
  *                                          the first batch processed after it
  *   ckpt_throughput_cost_pct=X             1 - Mpps(this design, checkpoint every
  *                                          10 ms) / Mpps(no checkpoint, no undo log),
- *                                          medians of interleaved trials
+ *                                          medians of interleaved trials; packets
+ *                                          per second of the thread's CPU time
  *   dirty_pct=, state_objects=             what the driver says one pass changes
  * Figures are printed, never judged.
  */
