@@ -19,6 +19,16 @@
 #include "pd_internal.h"
 #include "pd_snap.h"
 
+/*
+ * The log is libpd's memory, outside the domain's quota, so it has bounds
+ * of its own: past them the epoch is given up (a fault then restores the
+ * last full image) rather than the process's memory.  A domain's first
+ * touches log at most its state once per epoch; what is unbounded is
+ * allocating and freeing within one epoch, one record each.
+ */
+#define MAX_RECORDS ((size_t)1 << 22)
+#define MAX_LOG_BYTES ((size_t)1 << 30)
+
 /* Objects larger than this are logged by granule when touched by range. */
 #define GRANULAR_MIN (4 * PD_SNAP_GRANULE)
 #define BLOCK_BYTES ((size_t)1 << 20)
@@ -120,6 +130,12 @@ static void mark_broken(pd_domain *d, const char *why)
 static struct rec *add_rec(pd_domain *d, struct pd__obj *h, uint8_t type)
 {
 	struct pd_snap *s = d->snap;
+	if (s->broken)
+		return NULL;            /* given up for this epoch: nothing to keep */
+	if (s->nrec == MAX_RECORDS) {
+		mark_broken(d, "the undo log reached its bound of records");
+		return NULL;
+	}
 	if (s->nrec == s->rcap) {
 		size_t cap = s->rcap ? 2 * s->rcap : 4096;
 		struct rec *grown = realloc(s->recs, cap * sizeof *grown);
@@ -174,6 +190,12 @@ static void *log_room(pd_domain *d, size_t n)
 
 static void log_old(pd_domain *d, struct pd__obj *h, uint32_t off, uint32_t len, int whole)
 {
+	if (d->snap->broken)
+		return;
+	if (d->snap->old_bytes + len > MAX_LOG_BYTES) {
+		mark_broken(d, "the undo log reached its bound of bytes");
+		return;
+	}
 	void *copy = len ? log_room(d, len) : NULL;
 	if (len && copy == NULL)
 		return;

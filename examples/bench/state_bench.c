@@ -207,6 +207,9 @@ int state_bench_throughput(const state_bench *sb, pd_domain *full, pd_domain *in
 	rincr->mpps_off = m[3][0] / 1e6;
 	rfull->cost_pct = 100.0 * (1.0 - m[1][0] / m[0][0]);
 	rincr->cost_pct = 100.0 * (1.0 - m[2][0] / m[0][0]);
+	/* best of the trials: the least disturbed by the machine's other load */
+	rfull->cost_best_pct = 100.0 * (1.0 - m[1][2] / m[0][2]);
+	rincr->cost_best_pct = 100.0 * (1.0 - m[2][2] / m[0][2]);
 	run_fini(&a);
 	run_fini(&b);
 	return 0;
@@ -216,9 +219,10 @@ void state_bench_print(const char *nf, const char *design, const state_bench *sb
 		       const state_bench_result *r)
 {
 	printf("%s design=%s state_objects=%zu dirty_pct=%.2f checkpoint_pause_us=%.1f[%.1f..%.1f] "
-	       "restore_outage_us=%.1f[%.1f..%.1f] ckpt_throughput_cost_pct=%.2f mpps_off=%.3f "
-	       "mpps_on=%.3f undo_log_bytes=%zu\n", nf, design, sb->state_objects, sb->dirty_pct,
-	       r->pause_us[0], r->pause_us[1], r->pause_us[2], r->outage_us[0], r->outage_us[1],
-	       r->outage_us[2], r->cost_pct, r->mpps_off, r->mpps_on, r->logged_bytes);
+	       "restore_outage_us=%.1f[%.1f..%.1f] ckpt_throughput_cost_pct=%.2f (best_of_trials %.2f) "
+	       "mpps_off=%.3f mpps_on=%.3f undo_log_bytes=%zu\n", nf, design, sb->state_objects,
+	       sb->dirty_pct, r->pause_us[0], r->pause_us[1], r->pause_us[2], r->outage_us[0],
+	       r->outage_us[1], r->outage_us[2], r->cost_pct, r->cost_best_pct, r->mpps_off,
+	       r->mpps_on, r->logged_bytes);
 	fflush(stdout);
 }

@@ -46,6 +46,7 @@ typedef struct state_bench {
 typedef struct state_bench_result {
 	double pause_us[3], outage_us[3];   /* median, min, max */
 	double mpps_off, mpps_on, cost_pct;  /* off: this design without checkpoints */
+	double cost_best_pct;                /* the same from each variant's best trial */
 	size_t logged_bytes;                /* incremental: the undo log of one pass */
 } state_bench_result;
 

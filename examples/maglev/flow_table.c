@@ -172,6 +172,7 @@ void maglev_flow_prefetch(const struct maglev_flow_table *ft, uint64_t hash)
 	/* The whole set: a miss scans every way. */
 	for (size_t off = 0; off < MAGLEV_FLOW_WAYS * sizeof(flow_entry); off += 64)
 		__builtin_prefetch(set + off, 1);
+	pd_touch_prefetch(ft->entries.items, set);     /* the undo log's stamp of it */
 }
 
 int maglev_flow_pick(struct maglev_flow_table *ft, const struct maglev_table *t,

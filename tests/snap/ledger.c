@@ -165,6 +165,18 @@ static int take_then_crash(void *self, snap_blob *b)
 	return 0;
 }
 
+static const snap_book_ops book_ops;
+
+static int export_more(void *self)
+{
+	(void)self;
+	snap_ruleset *more = pd_alloc(sizeof *more, &snap_ruleset_kind);
+	if (more == NULL)
+		return -PD_ENOMEM;
+	snap_book_rref r;
+	return snap_book_export(&book_ops, more, NULL, NULL, &r);
+}
+
 static int rule_count(void *self, uint64_t *result)
 {
 	*result = ((const snap_ruleset *)self)->all.len;
@@ -179,6 +191,7 @@ static const snap_book_ops book_ops = {
 	.churn_then_crash = churn_then_crash,
 	.careless = careless,
 	.take_then_crash = take_then_crash,
+	.export_more = export_more,
 	.rule_count = rule_count,
 };
 

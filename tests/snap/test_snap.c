@@ -240,6 +240,37 @@ static void test_full_images_stay_valid_between_commits(void)
 	pd_domain_destroy(d);
 }
 
+/* What the log cannot undo falls back to the last full image, said once. */
+static void test_a_fault_the_log_cannot_undo_restores_the_last_full_image(void)
+{
+	size_t live = pd_heap_live_objects();
+	snap_book_rref r;
+	pd_domain *d = ledger_with_rules(&snap_ledger_domain, 12, &r);
+	size_t len;
+	void *full = image_now(d, &len);             /* a full image ... */
+	CU_ASSERT_EQUAL(snap_book_add_rule(r, 0xdeadbeefu), 0);
+	CU_ASSERT_EQUAL(pd_domain_checkpoint(d), 0);        /* ... then a commit past it */
+	CU_ASSERT_EQUAL(snap_book_export_more(r), 0);
+	CU_ASSERT_EQUAL(snap_book_churn_then_crash(r, 3), -PD_EFAULT);
+	CU_ASSERT_TRUE(state_equals(d, full, len));
+	pd_snap_stats ss;
+	pd_snap_get_stats(d, &ss);
+	CU_ASSERT_EQUAL(ss.rollbacks, 0);
+	CU_ASSERT_EQUAL(ss.fallbacks, 1);
+	CU_ASSERT_EQUAL(ss.epoch, 0);                       /* until the next checkpoint */
+	/* and the next checkpoint starts a new epoch, with a full image */
+	CU_ASSERT_EQUAL(pd_domain_checkpoint(d), 0);
+	free(full);
+	full = image_now(d, &len);
+	CU_ASSERT_EQUAL(snap_book_churn_then_crash(r, 3), -PD_EFAULT);
+	CU_ASSERT_TRUE(state_equals(d, full, len));
+	pd_snap_get_stats(d, &ss);
+	CU_ASSERT_EQUAL(ss.rollbacks, 1);
+	free(full);
+	CU_ASSERT_EQUAL(pd_domain_destroy(d), 0);
+	CU_ASSERT_EQUAL(pd_heap_live_objects(), live);
+}
+
 static const struct test_case tests[] = {
 	TEST(test_a_fault_rolls_back_to_the_last_checkpoint_exactly),
 	TEST(test_repeated_faults_each_come_back_to_the_checkpoint),
@@ -248,6 +279,7 @@ static const struct test_case tests[] = {
 	TEST(test_checked_mode_catches_a_write_without_touch),
 	TEST(test_the_label_comes_back_with_the_state),
 	TEST(test_full_images_stay_valid_between_commits),
+	TEST(test_a_fault_the_log_cannot_undo_restores_the_last_full_image),
 };
 
 int main(void)
