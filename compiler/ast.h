@@ -223,6 +223,7 @@ typedef struct domain_decl {
 	recovery_policy policy;
 	loc policy_at;                  /* line 0 when not given (reset) */
 	uint64_t checkpoint_every;      /* 0 when not given */
+	int checkpoint_incremental;     /* `checkpoint incremental every N batches` */
 	loc checkpoint_at;
 	label_ref *clearance;
 	declassify *declassify;

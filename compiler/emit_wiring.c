@@ -106,6 +106,8 @@ static void emit_domain(emit_ctx *e, const decl *d)
 		fprintf(c, "\t.sinks = %s_sinks,\n\t.n_sinks = %u,\n", name, n_emits);
 	if (state)
 		fprintf(c, "\t.save_state = %s_save_state,\n\t.load_state = %s_load_state,\n", name, name);
+	if (state && dd->checkpoint_incremental)
+		fputs("\t.checkpoint_incremental = 1,\n", c);
 	fputs("};\n", c);
 }
 

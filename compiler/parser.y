@@ -490,6 +490,24 @@ domain_item
 				dd->checkpoint_at = L(@1);
 			}
 		}
+	| CHECKPOINT IDENT IDENT INT IDENT ';'
+		{
+			/* `checkpoint incremental every N batches;` (pd_snap.h) */
+			domain_decl *dd = ctx->open_domain;
+			if (strcmp($2, "incremental") != 0)
+				diag_error(L(@2), "expected 'every' or 'incremental' after 'checkpoint'");
+			else if (strcmp($3, "every") != 0)
+				diag_error(L(@3), "expected 'every' after 'checkpoint incremental'");
+			else if (strcmp($5, "batches") != 0)
+				diag_error(L(@5), "expected 'batches' after the checkpoint interval");
+			else if ($4 == 0 || $4 > UINT32_MAX)
+				diag_error(L(@4), "integer literal out of range: checkpoint every 1 to %u batches", UINT32_MAX);
+			else {
+				dd->checkpoint_every = $4;
+				dd->checkpoint_incremental = 1;
+				dd->checkpoint_at = L(@1);
+			}
+		}
 	| CLEARANCE label ';'
 		{ ctx->open_domain->clearance = $2; }
 	| DECLASSIFY label ARROW label ';'

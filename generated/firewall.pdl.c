@@ -534,6 +534,7 @@ const pd_domain_spec firewall_firewall_domain = {
 	.checkpoint_every = 64,
 	.save_state = firewall_firewall_save_state,
 	.load_state = firewall_firewall_load_state,
+	.checkpoint_incremental = 1,
 };
 
 /* The domains this module declares, the only ones domain code may create. */

@@ -1042,6 +1042,7 @@ const pd_domain_spec maglev_maglev_domain = {
 	.checkpoint_every = 64,
 	.save_state = maglev_maglev_save_state,
 	.load_state = maglev_maglev_load_state,
+	.checkpoint_incremental = 1,
 };
 
 /* The domains this module declares, the only ones domain code may create. */

@@ -13,5 +13,6 @@
 #include "pd_fault.h"
 #include "pd_call.h"
 #include "pd_label.h"
+#include "pd_snap.h"
 
 #endif

@@ -98,6 +98,7 @@
 #include "pd_core.h"
 #include "pd_error.h"
 #include "pd_label.h"
+#include "pd_snap.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -355,6 +356,8 @@ static inline int pd_move_in(pd_call *c, void *obj)
 		return -PD_EINVAL;
 	if (__builtin_expect(__atomic_load_n(&h->owner, __ATOMIC_RELAXED) != c->caller, 0))
 		return -PD_ENOTOWNER;
+	if (__builtin_expect(c->callee->snap_epoch, 0))
+		pd__snap_moved_in(c->callee, h);     /* new to its undo log */
 	__atomic_store_n(&h->owner, c->callee, __ATOMIC_RELAXED);
 	return 0;
 }
@@ -372,6 +375,8 @@ static inline int pd_move_out(pd_call *c, void *obj)
 		return -PD_EINVAL;
 	if (__builtin_expect(__atomic_load_n(&h->owner, __ATOMIC_RELAXED) != c->callee, 0))
 		return -PD_ENOTOWNER;
+	if (__builtin_expect(c->callee->snap_epoch, 0))
+		pd__snap_moved_out(c->callee, h);
 	__atomic_store_n(&h->owner, c->caller, __ATOMIC_RELAXED);
 	return 0;
 }

@@ -87,6 +87,16 @@ struct pd_domain {
 	 * the domain recovers (and up to its image's labels on a restore). */
 	pd_labels label;
 	pd_labels clearance_mask;          /* the bits label may have */
+	/* Incremental checkpoints (pd_snap.h): the epoch of the undo log that
+	 * pd_touch and the heap's hooks write, 0 while the domain keeps none
+	 * (then every hook is one not-taken branch). */
+	uint32_t snap_epoch;
+	struct pd_snap *snap;
+	/* The large object pd_touch_range met last and its granules' stamps,
+	 * so that a touch of a granule already logged is a few compares. */
+	const void *snap_gobj;
+	const uint32_t *snap_gstamp;
+	size_t snap_gsize;
 	/* Everything below is private to libpd's .c files. */
 	/* What a client learns when it finds a handle of this record revoked,
 	 * stale or dead: the labels of whoever caused that (a revoker, a
@@ -122,6 +132,7 @@ struct pd_domain {
 	size_t ckpt_len;
 	pd_labels ckpt_labels;             /* what the image carries (its label section) */
 	uint64_t checkpoints, restores, restore_errors;
+	uint64_t images;                   /* keep_image calls */
 };
 
 /*
@@ -164,6 +175,25 @@ uint32_t pd__epoch_next(void);
 void pd__epoch_set(uint32_t e);  /* tests only: to reach the wrap */
 
 #define PD__OBJ_MAGIC 0x70646f62u  /* "pdob" */
+
+/*
+ * The undo log's stamp lives in the high 24 bits of an object's flags
+ * (pd_heap.c's own flags are the low bits): an object owned by a domain
+ * whose stamp equals the domain's snap_epoch is already logged in this
+ * epoch - its old bytes are kept, or it is new (PD__SNAP_NEW: allocated or
+ * moved in since the last commit), or its free waits for the commit
+ * (PD__SNAP_FREED).  Those two bits mean something only when the stamp
+ * matches.
+ */
+#define PD__SNAP_SHIFT 8
+#define PD__SNAP_NEW 0x10u
+#define PD__SNAP_FREED 0x20u
+#define PD__SNAP_EPOCH_MAX ((1u << (32 - PD__SNAP_SHIFT)) - 1)
+
+static inline uint32_t pd__snap_stamp(const struct pd__obj *h)
+{
+	return __atomic_load_n(&h->flags, __ATOMIC_RELAXED) >> PD__SNAP_SHIFT;
+}
 
 /* What an object costs beyond its payload; the checkpoint loader's byte
  * limit counts it for every allocation it makes. */

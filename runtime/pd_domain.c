@@ -303,7 +303,9 @@ int pd_domain_destroy(pd_domain *d)
 	/* its clients will find it gone: the manager's decision, which they learn */
 	pd__event(d, pd_labels_current());
 	pthread_mutex_unlock(&pd__table_lock);
+	d->snap_epoch = 0;      /* what the sweep frees is not logged */
 	pd__heap_sweep(d, 1);
+	pd__snap_destroy(d);
 	pthread_mutex_lock(&pd__table_lock);
 	d->state = PD_DOMAIN_FREE;
 	void *image = d->ckpt_image;
@@ -372,6 +374,7 @@ int pd_domain_get_stats(const pd_domain *d, pd_domain_stats *st)
 	st->restores = d->restores;
 	st->restore_errors = d->restore_errors;
 	st->image_bytes = d->ckpt_image ? d->ckpt_len : 0;
+	st->images = d->images;
 	pthread_mutex_unlock(&pd__table_lock);
 	return 0;
 }
@@ -415,11 +418,46 @@ static void keep_image(pd_domain *d, void *image, size_t len, pd_labels labels)
 	d->ckpt_image = image;
 	d->ckpt_len = len;
 	d->ckpt_labels = labels;
+	d->images++;
 	pthread_mutex_unlock(&pd__table_lock);
 	pd_free(old);
 }
 
-int pd_domain_checkpoint(pd_domain *d)
+static int save_full(pd_domain *d);
+
+/*
+ * An incremental checkpoint: the commit drops the undo log (its deferred
+ * frees run), a full image is saved when one is due, and the next epoch
+ * opens on the state as it is now.
+ */
+static int commit(pd_domain *d, int force_full)
+{
+	int full = 0;
+	int rc = pd__snap_commit(d, &full);
+	if (rc == -PD_EFAULT) {         /* a deferred destructor faulted */
+		int seen = pd__fault_seen(d);
+		pd__recover(d);         /* no epoch open: the full way */
+		return seen < 0 ? -PD_ELABEL : rc;
+	}
+	if (rc == -PD_ENOMEM)
+		return rc;
+	int checked = rc;
+	rc = 0;
+	if (full || force_full) {
+		rc = save_full(d);
+		if (rc == -PD_EFAULT || rc == -PD_ELABEL)
+			return rc;      /* recovered the full way */
+	}
+	pd__snap_open(d);
+	if (rc == 0) {
+		pthread_mutex_lock(&pd__table_lock);
+		d->checkpoints++;
+		pthread_mutex_unlock(&pd__table_lock);
+	}
+	return checked < 0 ? checked : rc;
+}
+
+static int checkpoint(pd_domain *d, int force_full)
 {
 	int rc = manageable(d);
 	if (rc < 0)
@@ -428,6 +466,31 @@ int pd_domain_checkpoint(pd_domain *d)
 		return -PD_EINVAL;
 	if (active_here(d))
 		return -PD_EBUSY;
+	if (d->spec.checkpoint_incremental)
+		return commit(d, force_full);
+	rc = save_full(d);
+	if (rc == 0) {
+		pthread_mutex_lock(&pd__table_lock);
+		d->checkpoints++;
+		pthread_mutex_unlock(&pd__table_lock);
+	}
+	return rc;
+}
+
+int pd_domain_checkpoint(pd_domain *d)
+{
+	return checkpoint(d, 0);
+}
+
+int pd_domain_checkpoint_full(pd_domain *d)
+{
+	return checkpoint(d, 1);
+}
+
+/* The full synchronous save: the image that a full restore loads. */
+static int save_full(pd_domain *d)
+{
+	int rc;
 	state_io io = { .d = d };
 	/* A save that faults is the domain's fault (its state is what the
 	 * walk tripped on): contained and recovered like any other. */
@@ -440,9 +503,6 @@ int pd_domain_checkpoint(pd_domain *d)
 		return pd__observed(__atomic_load_n(&d->label, __ATOMIC_RELAXED), rc);
 	/* (a save calls no other domain: the labels it ran with are d's now) */
 	keep_image(d, io.image, io.len, __atomic_load_n(&d->label, __ATOMIC_RELAXED));
-	pthread_mutex_lock(&pd__table_lock);
-	d->checkpoints++;
-	pthread_mutex_unlock(&pd__table_lock);
 	return 0;
 }
 
@@ -489,6 +549,12 @@ int pd_domain_set_checkpoint_image(pd_domain *d, const void *image, size_t len)
 		return -PD_ENOMEM;
 	memcpy(copy, image, len);
 	keep_image(d, copy, len, carried);
+	/* The next restore loads this image: no rollback to an older commit. */
+	if (d->snap_epoch) {
+		int full;
+		if (pd__snap_commit(d, &full) == -PD_EFAULT)
+			pd__recover(d);
+	}
 	return 0;
 }
 
@@ -534,8 +600,49 @@ void pd__count_fault(pd_domain *d)
  * until it is destroyed.  Runs outside the domain, on the stack of the
  * code the fault unwound to.
  */
+/*
+ * A `restore` domain with an epoch open recovers by rolling its undo log
+ * back: the state is the last checkpoint again, at the same addresses, so
+ * its exports stay bound (their keys are only hidden meanwhile) and no
+ * init runs.  Its label is kept: it holds at least what the checkpoint's
+ * state held, and is never lowered - the state may still hold what a
+ * write without pd_touch left there (docs/threat-model.md).
+ */
+static int roll_back(pd_domain *d)
+{
+	uint64_t keys[PD_SLOTS];
+	pthread_mutex_lock(&pd__table_lock);
+	d->state = PD_DOMAIN_RECOVERING;
+	uint32_t n = d->next_slot;
+	for (uint32_t i = 0; i < n; i++) {
+		keys[i] = d->slots[i].key;
+		__atomic_store_n(&d->slots[i].key, 0, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&pd__table_lock);
+
+	pd__snap_rollback(d);
+	pd_labels back = pd_labels_join(pd_labels_join(pd__domain_initial(&d->spec), d->born_labels),
+					pd__snap_commit_labels(d));
+	d->label = pd_labels_join(back, __atomic_load_n(&d->label, __ATOMIC_RELAXED));
+
+	pthread_mutex_lock(&pd__table_lock);
+	for (uint32_t i = 0; i < n; i++)
+		__atomic_store_n(&d->slots[i].key, keys[i], __ATOMIC_RELEASE);
+	d->state = PD_DOMAIN_LIVE;
+	__atomic_add_fetch(&d->recoveries, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&d->restores, 1, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&pd__table_lock);
+	return 0;
+}
+
 int pd__recover(pd_domain *d)
 {
+	if (d->snap_epoch) {
+		const char *why = d->spec.policy == PD_RECOVER_RESTORE ? pd__snap_why_not(d) : "";
+		if (why == NULL)
+			return roll_back(d);
+		pd__snap_fallback(d, why);      /* the full way, from the last full image */
+	}
 	pthread_mutex_lock(&pd__table_lock);
 	d->state = PD_DOMAIN_RECOVERING;
 	kill_slots(d, PD__SLOT_ORPHANED);

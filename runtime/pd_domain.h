@@ -68,6 +68,13 @@ typedef struct pd_domain_spec {
 	 */
 	int (*save_state)(const void *state, void **image, size_t *len);
 	int (*load_state)(const void *image, size_t len, void *state);
+	/*
+	 * `checkpoint incremental every N batches`: a checkpoint commits the
+	 * domain's undo log and a `restore` rolls it back (pd_snap.h); a full
+	 * image is saved at the first checkpoint and every PD_SNAP_FULL_EVERY
+	 * commits after.  0: every checkpoint is a full save.
+	 */
+	uint32_t checkpoint_incremental;
 } pd_domain_spec;
 
 enum pd_domain_state {
@@ -86,6 +93,8 @@ typedef struct pd_domain_stats {
 	uint64_t restores;     /* recoveries that reloaded the last image */
 	uint64_t restore_errors;  /* recoveries whose image did not load: fresh state */
 	size_t image_bytes;    /* the size of the last image, 0 when none */
+	uint64_t images;       /* full images kept (saved or set); with incremental
+	                        * checkpoints fewer than checkpoints */
 } pd_domain_stats;
 
 #define PD_MAX_DOMAINS 1024  /* ids 1 .. 1023; 0 is never a domain */
@@ -165,7 +174,19 @@ int pd_domain_recover(pd_domain *d);
 int pd_domain_checkpoint(pd_domain *d);
 
 /*
- * The image the next restore would load (*image NULL when there is none).
+ * With incremental checkpoints (spec.checkpoint_incremental) a checkpoint
+ * is a commit of the undo log: no image is written, save at the first
+ * checkpoint and every PD_SNAP_FULL_EVERY commits (and at the commit after
+ * a fault the log could not undo); pd_domain_checkpoint_full forces one at
+ * this commit.  Same returns, and -PD_ECORRUPT from a commit in checked
+ * mode that found objects changed without pd_touch (the commit is made).
+ */
+int pd_domain_checkpoint_full(pd_domain *d);
+
+/*
+ * The image the next full restore would load (*image NULL when there is
+ * none) - with incremental checkpoints, the last full save, which may be
+ * older than the last commit.
  * Its manager only: the image holds the domain's data, whatever its label.
  * 0, -PD_EACCES or -PD_EINVAL.
  */

@@ -616,6 +616,8 @@ void *pd_alloc(size_t size, const pd_kind *kind)
 	if (obj == NULL && d)
 		__atomic_sub_fetch(&d->charged_bytes, cost, __ATOMIC_RELAXED);
 	pd__self.current = d;
+	if (__builtin_expect(obj && d && d->snap_epoch, 0))
+		pd__snap_alloc(d, pd__obj_of(obj));   /* new in the epoch: a rollback frees it */
 	return obj;
 }
 
@@ -654,6 +656,12 @@ int pd__free_object(void *obj, int shared_ok)
 			return -PD_ENOTOWNER;
 		if ((f & OBJ_SHARED) && !shared_ok)
 			return -PD_EBUSY;   /* freed by the release of its last reference */
+		pd_domain *cur = pd__self.current;
+		if (__builtin_expect(cur && cur->snap_epoch, 0)) {
+			int snap = pd__snap_free(cur, h);   /* kept for a rollback? */
+			if (snap <= 0)
+				return snap;
+		}
 		/* first: if the destructor faults, the sweep frees the memory only */
 	} while (!__atomic_compare_exchange_n(&h->flags, &f, f | OBJ_DESTROYING, 0,
 	                                      __ATOMIC_ACQ_REL, __ATOMIC_RELAXED));
@@ -669,6 +677,15 @@ int pd_free(void *obj)
 	return obj == NULL ? 0 : pd__free_object(obj, 0);
 }
 
+/* An object changing owner: the undo logs of both sides hear of it. */
+static inline void snap_moving(struct pd__obj *h, pd_domain *from, pd_domain *to)
+{
+	if (__builtin_expect(from && from->snap_epoch, 0))
+		pd__snap_moved_out(from, h);
+	if (__builtin_expect(to && to->snap_epoch, 0))
+		pd__snap_moved_in(to, h);
+}
+
 static int give(void *obj, pd_domain *to)
 {
 	struct pd__obj *h = live_obj(obj);
@@ -681,6 +698,7 @@ static int give(void *obj, pd_domain *to)
 		return -PD_EACCES;
 	if (__atomic_load_n(&h->owner, __ATOMIC_RELAXED) != pd__self.current)
 		return -PD_ENOTOWNER;
+	snap_moving(h, pd__self.current, to);
 	__atomic_store_n(&h->owner, to, __ATOMIC_RELAXED);
 	return 0;
 }
@@ -724,6 +742,7 @@ int pd_move_visit(pd_walk *w, const void *obj, size_t bytes)
 
 void pd_move_give(pd_walk *w, void *obj)
 {
+	snap_moving(pd__obj_of(obj), w->from, w->to);
 	__atomic_store_n(&pd__obj_of(obj)->owner, w->to, __ATOMIC_RELAXED);
 }
 
@@ -824,12 +843,20 @@ void *pd_shared_alloc(size_t size, const pd_kind *kind)
 	if (obj) {
 		struct pd__obj *h = pd__obj_of(obj);
 		h->refcount = 1;
-		h->flags = OBJ_SHARED;
+		h->flags |= OBJ_SHARED;     /* (keeping an undo-log stamp) */
 	}
 	return obj;
 }
 
 /* The live shared object at p that the current domain may count, or NULL. */
+/* A shared count about to change: the owner's undo log keeps the old one. */
+static inline void snap_counting(struct pd__obj *h)
+{
+	pd_domain *d = pd__self.current;
+	if (__builtin_expect(d && d->snap_epoch, 0))
+		pd__snap_count(d, h);
+}
+
 static struct pd__obj *countable(const void *p)
 {
 	struct pd__obj *h = live_obj(p);
@@ -846,6 +873,7 @@ void *pd_shared_retain(void *obj)
 	struct pd__obj *h = countable(obj);
 	if (h == NULL)
 		return NULL;
+	snap_counting(h);
 	uint32_t n = __atomic_load_n(&h->refcount, __ATOMIC_RELAXED);
 	do {
 		if (n == 0 || n >= PD__RC_MAX)
@@ -864,6 +892,7 @@ int pd_shared_release(void *obj)
 		const struct pd__obj *o = live_obj(obj);
 		return o && (o->flags & OBJ_SHARED) ? -PD_ENOTOWNER : -PD_EINVAL;
 	}
+	snap_counting(h);
 	uint32_t n = __atomic_load_n(&h->refcount, __ATOMIC_RELAXED);
 	do {
 		if (n == 0)
@@ -1033,4 +1062,71 @@ void pd__heap_sweep(pd_domain *d, int forget)
 		}
 	}
 	pd__self.current = saved;
+}
+
+/* ---- for the undo log (pd_snap.c) ---- */
+
+/*
+ * A rollback's half of a sweep: the objects of objs that d still owns and
+ * that are new in epoch e go, destructors first.
+ */
+void pd__heap_free_new(pd_domain *d, struct pd__obj **objs, size_t n, uint32_t e)
+{
+	struct pd__obj *doomed = NULL;
+	for (size_t i = 0; i < n; i++) {
+		struct pd__obj *h = objs[i];
+		uint32_t f = __atomic_load_n(&h->flags, __ATOMIC_RELAXED);
+		if (__atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) != PD__OBJ_MAGIC ||
+		    __atomic_load_n(&h->owner, __ATOMIC_RELAXED) != d ||
+		    (f >> PD__SNAP_SHIFT) != e || !(f & PD__SNAP_NEW))
+			continue;
+		if (__atomic_fetch_or(&h->flags, OBJ_SWEPT, __ATOMIC_ACQ_REL) & OBJ_SWEPT)
+			continue;           /* listed twice (moved in twice) */
+		h->prev = doomed;
+		doomed = h;
+	}
+	run_destructors(d, doomed);
+	pd_domain *saved = pd__self.current;
+	pd__self.current = NULL;
+	struct tcache *t = tc ? tc : tcache_new();
+	while (doomed) {
+		struct pd__obj *h = doomed;
+		doomed = h->prev;
+		uncharge(h);
+		if (h->size > SLAB_MAX) {
+			pthread_mutex_lock(&heap_lock);
+			big_release(h);
+			pthread_mutex_unlock(&heap_lock);
+		} else if (t) {
+			slot_put(t, h);
+		} else {
+			__atomic_store_n(&h->magic, 0, __ATOMIC_RELEASE);
+		}
+	}
+	pd__self.current = saved;
+}
+
+void pd__heap_each_owned(pd_domain *d, void (*fn)(struct pd__obj *h, void *arg), void *arg)
+{
+	pd_domain *saved = lock_heap();
+	FOR_EACH_SLOT(h, s, {
+		if (__atomic_load_n(&h->owner, __ATOMIC_RELAXED) == d)
+			fn(h, arg);
+	})
+	for (struct big *b = live_big.next; b != &live_big; b = b->next) {
+		struct pd__obj *h = (struct pd__obj *)b->base;
+		if (h->owner == d)
+			fn(h, arg);
+	}
+	unlock_heap(saved);
+}
+
+void pd__heap_clear_snap_stamps(void)
+{
+	const uint32_t keep = (1u << PD__SNAP_SHIFT) - 1;
+	pd_domain *d = lock_heap();
+	FOR_EACH_SLOT(h, s, { __atomic_fetch_and(&h->flags, keep, __ATOMIC_RELAXED); })
+	for (struct big *b = live_big.next; b != &live_big; b = b->next)
+		__atomic_fetch_and(&((struct pd__obj *)b->base)->flags, keep, __ATOMIC_RELAXED);
+	unlock_heap(d);
 }

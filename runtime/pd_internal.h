@@ -97,4 +97,34 @@ int pd__observed(pd_labels v, int rc);
  * it learns the labels it carries, pd_domain_checkpoint_image). */
 int pd__give_to_nobody(void *obj);
 
+/*
+ * pd_snap.c, the undo log of incremental checkpoints (pd_snap.h).  The
+ * heap calls these only when the domain concerned has an epoch open
+ * (snap_epoch != 0).  pd__snap_free answers pd__free_object after its own
+ * checks: 1 free it now (new in this epoch), 0 done (the free waits for
+ * the commit, or a rollback brings the object back), or an error.
+ */
+void pd__snap_alloc(pd_domain *d, struct pd__obj *h);
+int pd__snap_free(pd_domain *d, struct pd__obj *h);
+void pd__snap_count(pd_domain *d, struct pd__obj *h);
+/* pd_domain.c's side: a commit (its deferred frees; *want_full says a full
+ * image is due), opening the next epoch, whether a fault can roll back
+ * (NULL) or why not, the rollback, the labels the state held at the
+ * commit, giving up the epoch for a full restore, and the end. */
+int pd__snap_commit(pd_domain *d, int *want_full);
+void pd__snap_open(pd_domain *d);
+const char *pd__snap_why_not(const pd_domain *d);
+void pd__snap_rollback(pd_domain *d);
+pd_labels pd__snap_commit_labels(const pd_domain *d);
+void pd__snap_fallback(pd_domain *d, const char *why);
+void pd__snap_destroy(pd_domain *d);
+
+/* pd_heap.c for pd_snap.c: frees those of objs that d owns and that are
+ * new in epoch e, as a sweep does (destructors first); calls fn on every
+ * object d owns (heap lock held: fn must not use the heap); clears every
+ * object's undo-log stamp (the epoch counter wrapped). */
+void pd__heap_free_new(pd_domain *d, struct pd__obj **objs, size_t n, uint32_t e);
+void pd__heap_each_owned(pd_domain *d, void (*fn)(struct pd__obj *h, void *arg), void *arg);
+void pd__heap_clear_snap_stamps(void);
+
 #endif

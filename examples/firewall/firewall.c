@@ -32,6 +32,12 @@
  * (one object, one hit counter, many aliases) is for.
  */
 
+/*
+ * With `checkpoint incremental` every write to an object the last
+ * checkpoint holds is preceded by pd_touch (pd_snap.h), which logs its old
+ * bytes for a rollback; the holder of a vec is touched by the caller.
+ */
+
 /* Inserts r at index at of v, taking a reference to it. */
 static int vec_insert(firewall_vec_shared_rule *v, uint32_t at, firewall_rule *r)
 {
@@ -46,6 +52,7 @@ static int vec_insert(firewall_vec_shared_rule *v, uint32_t at, firewall_rule *r
 		v->items = items;
 		v->cap = cap;
 	}
+	pd_touch(v->items);
 	memmove(&v->items[at + 1], &v->items[at], (v->len - at) * sizeof *v->items);
 	v->items[at] = pd_shared_retain(r);
 	v->len++;
@@ -83,6 +90,7 @@ static int push_down(firewall_trie_node *n, firewall_rule *r)
 
 	while (at < n->rules.len && n->rules.items[at]->src_len >= r->src_len)
 		at++;
+	pd_touch(n);
 	int rc = vec_insert(&n->rules, at, r);
 	if (rc == 0 && n->zero)
 		rc = push_down(n->zero, r);
@@ -122,6 +130,8 @@ int firewall_ruleset_add(firewall_ruleset *rs, const firewall_rule *r, uint32_t 
 	firewall_trie_node *n = rs->root;
 	for (unsigned depth = 0; depth < copy->src_len && rc == 0; depth++) {
 		firewall_trie_node **child = (copy->src_prefix >> (31 - depth)) & 1 ? &n->one : &n->zero;
+		if (!*child)
+			pd_touch(n);
 		if (!*child && !(*child = new_child(n)))
 			rc = -PD_ENOMEM;
 		else
@@ -129,6 +139,7 @@ int firewall_ruleset_add(firewall_ruleset *rs, const firewall_rule *r, uint32_t 
 	}
 	if (rc == 0)
 		rc = push_down(n, copy);
+	pd_touch(rs);
 	if (rc == 0)
 		rc = vec_insert(&rs->all, rs->all.len, copy);
 	pd_shared_release(copy);    /* the vecs hold their own references */
@@ -211,6 +222,7 @@ static bool allowed(firewall_ruleset *rs, const struct rte_mbuf *m)
 						   ip[9], rte_be_to_cpu_16(dport));
 	if (!r)
 		return true;
+	pd_touch(r);
 	r->hits++;
 	return r->allow;
 }

@@ -9,4 +9,8 @@
  * Returns the process exit status. */
 int firewall_ckpt_bench(int argc, char **argv);
 
+/* `--state-bench`: checkpoint pause, restore outage and throughput cost of
+ * the firewall domain in both checkpoint designs (state_bench.c). */
+int firewall_state_bench(int argc, char **argv);
+
 #endif

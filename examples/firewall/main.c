@@ -5,6 +5,7 @@
  *   firewall [EAL args] -- [--rule RULE]... [--add-rule-at BATCH:RULE]...
  *            [--checkpoint-every N] [common options, --checkpoint-dir DIR among them]
  *   firewall --ckpt-bench [--bench-rules N] [--bench-runs N]     (no EAL)
+ *   firewall --state-bench [--bench-rules N,...] [--bench-runs N] [--bench-trials N]  (no EAL)
  *
  * With no EAL arguments naming a port it replays the built-in copy of
  * tests/traces/demo.pcap into build/firewall-out.pcap, from any folder
@@ -138,12 +139,16 @@ int main(int argc, char **argv)
 			 "                             [proto tcp|udp|N] [port LO[-HI]]\n"
 			 "  --add-rule-at BATCH:RULE   add RULE through the rref after BATCH batches\n"
 			 "  --checkpoint-every N       checkpoint every N batches (the .pdl: 64)\n"
-			 "  --ckpt-bench               (alone, no EAL) checkpoint benchmark\n",
+			 "  --ckpt-bench               (alone, no EAL) checkpoint benchmark\n"
+			 "  --state-bench              (alone, no EAL) checkpoint pause, restore outage\n",
 	};
 
-	for (int i = 1; i < argc; i++)
+	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--ckpt-bench"))
 			return firewall_ckpt_bench(argc, argv);
+		if (!strcmp(argv[i], "--state-bench"))
+			return firewall_state_bench(argc, argv);
+	}
 	if ((pcap_vdevs[0] = demo_trace_vdev("firewall-out.pcap")) == NULL)
 		return 1;
 	int rc = pd_app_start(argc, argv, pcap_vdevs, &opts);

@@ -62,6 +62,8 @@ void maglev_flow_table_clear(struct maglev_flow_table *ft)
 {
 	if (ft == NULL)
 		return;
+	pd_touch(ft);
+	pd_touch(ft->entries.items);
 	memset(ft->entries.items, 0, (size_t)ft->entries.len * sizeof(flow_entry));
 	ft->count = 0;
 	ft->hits = ft->misses = ft->moved = ft->evictions = 0;
@@ -170,6 +172,7 @@ void maglev_flow_prefetch(const struct maglev_flow_table *ft, uint64_t hash)
 	/* The whole set: a miss scans every way. */
 	for (size_t off = 0; off < MAGLEV_FLOW_WAYS * sizeof(flow_entry); off += 64)
 		__builtin_prefetch(set + off, 1);
+	pd_touch_prefetch(ft->entries.items, set);     /* the undo log's stamp of it */
 }
 
 int maglev_flow_pick(struct maglev_flow_table *ft, const struct maglev_table *t,
@@ -187,6 +190,10 @@ int maglev_flow_pick_hashed(struct maglev_flow_table *ft, const struct maglev_ta
 		return -MAGLEV_EINVAL;
 	flow_entry *set = set_of(ft, hash);
 	flow_entry *e = find_in_set(set, k);
+	/* What follows writes the counters and this set: with incremental
+	 * checkpoints their old bytes go to the undo log first (pd_snap.h). */
+	pd_touch(ft);
+	pd_touch_range(ft->entries.items, set, MAGLEV_FLOW_WAYS * sizeof *set);
 	if (e != NULL && !expired(ft, e, now)) {
 		/* The generation check catches a removed backend whose id was
 		 * since given to another backend: that flow must move too. */

@@ -176,8 +176,14 @@ int main(int argc, char **argv)
 			 "                             change the backends S seconds in\n"
 			 "  --change-after N:add:NAME,MAC,IP | N:remove:NAME\n"
 			 "                             change them once a worker has\n"
-			 "                             received N packets (deterministic)\n",
+			 "                             received N packets (deterministic)\n"
+			 "  --state-bench              (alone, no EAL) checkpoint pause, restore\n"
+			 "                             outage and cost, both designs\n",
 	};
+
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--state-bench"))
+			return maglev_state_bench(argc, argv);      /* no EAL */
 
 	static char usage[2048];
 	snprintf(usage, sizeof usage, "%s%s", maglev_stage_usage, opts.usage);

@@ -9,8 +9,11 @@
  * The domain's state is lb_state (idl/maglev.pdl): the backends by id and
  * the connection table, all on the domain's heap, so the generated code
  * checkpoints and restores it.  The lookup table (maglev_table.h, malloc'd)
- * is derived from the backends; a heap object of kind "maglev.lb" holds it
- * after the state and frees it when the domain dies.  Init leaves it
+ * is derived from the backends; a heap object of kind "maglev.table_box"
+ * holds it, never changed once built, so that a rollback of the undo log
+ * (`checkpoint incremental`) brings the old table back with the old
+ * backends, and the writes to the connection table are pd_touch'd
+ * (flow_table.c).  Init leaves it
  * unbuilt and so does a restore (which reloads the state into what init
  * made): the first call after either computes it from the backends, after
  * checking that the state is one this code could have made.
@@ -38,17 +41,50 @@
 typedef struct lb {
 	maglev_lb_state state;          /* first: what the checkpoint saves */
 	const maglev_stage_config *cfg; /* the start-time configuration */
-	struct maglev_table *table;     /* from state.backends; NULL: not yet */
+	struct table_box *box;          /* the table of state.backends; NULL: not yet */
 	enum maglev_forward forward;
 	uint8_t mac[6];
 } lb;
+
+/*
+ * The lookup table lives in malloc'd memory the undo log cannot see, so it
+ * is never changed once built: a backend change builds a new one in a new
+ * box (a libpd object whose destructor frees the table) and frees the old
+ * box.  With incremental checkpoints a rollback thus brings back the old
+ * box with its table untouched, and frees the new one (pd_snap.h).
+ */
+struct table_box {
+	struct maglev_table *t;
+};
+
+static void box_destroy(void *obj)
+{
+	maglev_table_free(((struct table_box *)obj)->t);
+}
+
+static const pd_kind box_kind = { .name = "maglev.table_box", .destroy = box_destroy };
 
 static void lb_destroy(void *obj)
 {
 	lb *s = obj;
 
-	maglev_table_free(s->table);
+	pd_free(s->box);        /* (in a sweep, the sweep frees it) */
 	maglev_lb_state_free(&s->state);
+}
+
+/* Makes the box of t the current table; the old box goes. */
+static int install_table(lb *s, struct maglev_table *t)
+{
+	struct table_box *box = pd_alloc(sizeof *box, &box_kind);
+	if (!box) {
+		maglev_table_free(t);
+		return -PD_ENOMEM;
+	}
+	box->t = t;
+	pd_touch(s);
+	pd_free(s->box);
+	s->box = box;
+	return 0;
 }
 
 static const pd_kind lb_kind = { .name = "maglev.lb", .destroy = lb_destroy };
@@ -67,8 +103,8 @@ static bool desc_ok(const maglev_backend_desc *d)
 	       !memchr(d->name.data, '\0', d->name.len);
 }
 
-/* The lookup table of the state's backends, with their ids and generations. */
-static int build_table(lb *s)
+/* A new lookup table of the state's backends, with their ids and generations. */
+static int new_table(lb *s, struct maglev_table **out)
 {
 	struct maglev_table *t;
 	int rc = maglev_table_create(s->state.table_size, &t);
@@ -92,8 +128,15 @@ static int build_table(lb *s)
 		maglev_table_free(t);
 		return rc;
 	}
-	s->table = t;
+	*out = t;
 	return 0;
+}
+
+static int build_table(lb *s)
+{
+	struct maglev_table *t;
+	int rc = new_table(s, &t);
+	return rc < 0 ? rc : install_table(s, t);
 }
 
 /* The state init makes from the start-time configuration (no flows yet). */
@@ -136,16 +179,17 @@ static int fresh_state(lb *s)
  */
 static struct maglev_table *current_table(lb *s)
 {
-	if (s->table)
-		return s->table;
+	if (s->box)
+		return s->box->t;
 	bool ok = maglev_flow_table_valid(s->state.flows, s->state.backends.len);
 	if (!ok || build_table(s) < 0) {
+		pd_touch(s);
 		maglev_lb_state_free(&s->state);
 		memset(&s->state, 0, sizeof s->state);
 		if (fresh_state(s) < 0 || build_table(s) < 0)
 			return NULL;
 	}
-	return s->table;
+	return s->box->t;
 }
 
 static inline bool for_us(const lb *s, const struct rte_mbuf *m)
@@ -212,6 +256,7 @@ static int grow_backends(lb *s, uint32_t id)
 
 	if (id < v->len)
 		return 0;
+	pd_touch(s);
 	if (id >= v->cap) {
 		uint32_t cap = v->cap ? v->cap : 8;
 		while (cap <= id)
@@ -239,25 +284,31 @@ static int lb_add_backend(void *self, const maglev_backend_desc *b, uint32_t *re
 {
 	lb *s = self;
 	struct maglev_backend be;
-	struct maglev_table *t = current_table(s);
+	struct maglev_table *t;
 
 	if (!desc_ok(b))
 		return -PD_EINVAL;
-	if (!t)
+	if (!current_table(s))
 		return -PD_ENOMEM;
+	int rc = new_table(s, &t);      /* changed is a copy (struct table_box) */
+	if (rc < 0)
+		return rc;
 	to_backend(b, &be);
 	uint8_t *name = pd_alloc(b->name.len, NULL);
-	if (!name)
+	if (!name) {
+		maglev_table_free(t);
 		return -PD_ENOMEM;
+	}
 	memcpy(name, b->name.data, b->name.len);
 	int id = maglev_backend_add(t, &be);
-	int rc = id < 0 ? id : grow_backends(s, (uint32_t)id);
+	rc = id < 0 ? id : grow_backends(s, (uint32_t)id);
 	if (rc < 0) {
-		if (id >= 0)
-			maglev_backend_remove(t, be.name);
+		maglev_table_free(t);
 		pd_free(name);
 		return rc;              /* -MAGLEV_EEXIST, ...: distinct from PD codes */
 	}
+	pd_touch(s);
+	pd_touch(s->state.backends.items);
 	maglev_backend_slot *slot = &s->state.backends.items[id];
 	maglev_backend_desc_free(&slot->backend);
 	slot->backend = *b;
@@ -265,7 +316,11 @@ static int lb_add_backend(void *self, const maglev_backend_desc *b, uint32_t *re
 	slot->generation = maglev_backend_generation(t, id);
 	slot->used = true;
 	s->state.generation++;
-	if ((rc = maglev_table_build(t)) < 0)
+	rc = maglev_table_build(t);
+	int installed = install_table(s, t);
+	if (installed < 0)
+		return installed;
+	if (rc < 0)
 		return rc;
 	*result = (uint32_t)id;
 	return 0;
@@ -275,22 +330,32 @@ static int lb_remove_backend(void *self, const pd_bytes *name)
 {
 	lb *s = self;
 	char key[MAGLEV_NAME_MAX] = { 0 };
-	struct maglev_table *t = current_table(s);
+	struct maglev_table *t;
 
 	if (!name->data || name->len == 0 || name->len >= MAGLEV_NAME_MAX)
 		return -PD_EINVAL;
-	if (!t)
+	if (!current_table(s))
 		return -PD_ENOMEM;
 	memcpy(key, name->data, name->len);
+	int rc = new_table(s, &t);
+	if (rc < 0)
+		return rc;
 	int id = maglev_backend_remove(t, key);
-	if (id < 0)
+	if (id < 0) {
+		maglev_table_free(t);
 		return id;              /* -MAGLEV_ENOENT */
+	}
+	pd_touch(s);
+	pd_touch(s->state.backends.items);
 	maglev_backend_slot *slot = &s->state.backends.items[id];
 	maglev_backend_desc_free(&slot->backend);
 	slot->used = false;         /* the generation stays with the id */
 	s->state.generation++;
 	/* With no backend left the table stays unbuilt: packets are dropped. */
-	int rc = maglev_table_build(t);
+	rc = maglev_table_build(t);
+	int installed = install_table(s, t);
+	if (installed < 0)
+		return installed;
 	return rc < 0 && rc != -MAGLEV_ENOBACKENDS ? rc : 0;
 }
 

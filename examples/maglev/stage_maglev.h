@@ -79,6 +79,10 @@ maglev_backend_desc maglev_backend_to_pdl(const struct maglev_backend *b);
  */
 pd_domain_spec maglev_stage_spec(const maglev_stage_config *cfg);
 
+/* `maglev --state-bench` (state_bench.c): checkpoint pause, restore outage
+ * and throughput cost of the Maglev domain in both checkpoint designs. */
+int maglev_state_bench(int argc, char **argv);
+
 /* be1..be4: 02:00:00:00:10:0N, 10.10.0.N - the demo's and the tests' set. */
 void maglev_stage_default_backends(maglev_stage_config *cfg);
 

@@ -32,6 +32,7 @@ typedef struct slot {
 	unsigned worker, stage;
 	void *buf;
 	size_t cap, len;
+	uint64_t images;                /* the domain's image count at the last copy */
 } slot;
 
 static const char *dir;
@@ -162,8 +163,13 @@ void pd_ckpt_files_post(struct pd_worker *w, unsigned stage)
 		__atomic_add_fetch(&skipped, 1, __ATOMIC_RELAXED);
 		return;
 	}
+	/* An incremental checkpoint (a commit) makes no new image: nothing to write. */
+	pd_domain_stats st;
+	if (pd_domain_get_stats(w->domain[stage], &st) < 0 || st.images == s->images)
+		return;
 	if (pd_domain_checkpoint_image(w->domain[stage], &image, &len) < 0 || !image)
 		return;
+	s->images = st.images;
 	if (len > s->cap) {
 		/* Grows once to the image's size, then reused for every copy. */
 		void *bigger = realloc(s->buf, len);
@@ -196,6 +202,10 @@ void pd_ckpt_files_stop(struct pd_worker *workers, unsigned n_workers)
 			size_t len;
 			if (!workers[w].ckpt_every[i])
 				continue;
+			/* Incremental: the last full image may be many commits old;
+			 * the workers are done, so take one of the state as it ends. */
+			if (workers[w].domain[i]->spec.checkpoint_incremental)
+				pd_domain_checkpoint_full(workers[w].domain[i]);
 			if (pd_domain_checkpoint_image(workers[w].domain[i], &image, &len) == 0 && image)
 				write_image(w, i, image, len);
 		}

@@ -232,10 +232,13 @@ static firewall_ruleset *state_of(firewall_filter_rref r)
 	return self;
 }
 
-/* What traffic does to the counters, done from outside for the test. */
+/* What traffic does to the counters, done from outside for the test - and
+ * logged as the stage logs it (the domain checkpoints incrementally). */
 static void hit(firewall_filter_rref r, uint32_t rule, uint64_t n)
 {
-	state_of(r)->all.items[rule]->hits += n;
+	firewall_rule *x = state_of(r)->all.items[rule];
+	CU_ASSERT_EQUAL(pd_snap_touch_for(pd_rref_domain(r.r), x), 0);
+	x->hits += n;
 }
 
 static void fault(firewall_filter_rref r)
