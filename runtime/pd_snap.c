@@ -611,7 +611,8 @@ int pd__snap_commit(pd_domain *d, int *want_full)
 		return -PD_ENOMEM;
 	uint32_t e = d->snap_epoch;
 	int rc = 0;
-	*want_full = e == 0 || s->broken != NULL || ++s->since_full >= PD_SNAP_FULL_EVERY;
+	uint32_t every = d->spec.checkpoint_full_every ? d->spec.checkpoint_full_every : PD_SNAP_FULL_EVERY;
+	*want_full = e == 0 || s->broken != NULL || ++s->since_full >= every;
 	if (e != 0 && s->checked)
 		rc = check_now(d, e);
 	/* Closed: what runs now (the deferred destructors, a full save) is not logged. */

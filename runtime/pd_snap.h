@@ -44,7 +44,8 @@ extern "C" {
 #define PD_SNAP_GRANULE 256u
 
 /* With incremental checkpoints, every this many commits is also a full
- * image (the one pd_domain_checkpoint_image returns and disks keep). */
+ * image (the one pd_domain_checkpoint_image returns and disks keep), unless
+ * the spec's checkpoint_full_every says otherwise. */
 #define PD_SNAP_FULL_EVERY 1024u
 
 /* Cold paths of the inline functions below and of the proxies' moves (pd_call.h). */
