@@ -92,11 +92,13 @@ struct pd_domain {
 	 * (then every hook is one not-taken branch). */
 	uint32_t snap_epoch;
 	struct pd_snap *snap;
-	/* The large object pd_touch_range met last and its granules' stamps,
-	 * so that a touch of a granule already logged is a few compares. */
+	/* The large object pd_touch_range met last and the bitmap of its
+	 * granules logged in epoch snap_gepoch, so that a touch of a granule
+	 * already logged is a few compares. */
 	const void *snap_gobj;
-	const uint32_t *snap_gstamp;
+	const uint64_t *snap_gbits;
 	size_t snap_gsize;
+	uint32_t snap_gepoch;
 	/* Everything below is private to libpd's .c files. */
 	/* What a client learns when it finds a handle of this record revoked,
 	 * stale or dead: the labels of whoever caused that (a revoker, a

@@ -75,6 +75,10 @@ typedef struct pd_domain_spec {
 	 * commits after.  0: every checkpoint is a full save.
 	 */
 	uint32_t checkpoint_incremental;
+	/* With it: a full image every this many commits (0: PD_SNAP_FULL_EVERY;
+	 * UINT32_MAX: only the first and those forced) - each one is a full
+	 * save's pause, the price of a recent image on disk and for fallbacks. */
+	uint32_t checkpoint_full_every;
 } pd_domain_spec;
 
 enum pd_domain_state {

@@ -44,7 +44,8 @@ extern "C" {
 #define PD_SNAP_GRANULE 256u
 
 /* With incremental checkpoints, every this many commits is also a full
- * image (the one pd_domain_checkpoint_image returns and disks keep). */
+ * image (the one pd_domain_checkpoint_image returns and disks keep), unless
+ * the spec's checkpoint_full_every says otherwise. */
 #define PD_SNAP_FULL_EVERY 1024u
 
 /* Cold paths of the inline functions below and of the proxies' moves (pd_call.h). */
@@ -81,12 +82,12 @@ static inline void pd_touch_range(const void *obj, const void *p, size_t len)
 	pd_domain *d = pd__self.current;
 	if (d == NULL || d->snap_epoch == 0 || obj == NULL)
 		return;
-	if (obj == d->snap_gobj) {
+	if (obj == d->snap_gobj && d->snap_gepoch == d->snap_epoch) {
 		size_t off = (size_t)((const char *)p - (const char *)obj);
 		if (off < d->snap_gsize && len && len <= d->snap_gsize - off) {
 			size_t a = off / PD_SNAP_GRANULE, b = (off + len - 1) / PD_SNAP_GRANULE;
-			if (b - a <= 1 && d->snap_gstamp[a] == d->snap_epoch &&
-			    d->snap_gstamp[b] == d->snap_epoch)
+			if (b - a <= 1 && (d->snap_gbits[a / 64] >> (a % 64) & 1) &&
+			    (d->snap_gbits[b / 64] >> (b % 64) & 1))
 				return;
 		}
 	}
@@ -103,8 +104,7 @@ int pd_snap_touch_for(pd_domain *d, const void *obj);
 /*
  * A hint for a pd_touch_range(obj, p, ...) to come, for code that
  * prefetches what it will write (Maglev's batch of connection-table sets):
- * prefetches p's granule stamp too, which in a table of 10^6 flows is
- * another cache (and TLB) miss.
+ * prefetches the word of the granule bitmap p's granule is in, too.
  */
 static inline void pd_touch_prefetch(const void *obj, const void *p)
 {
@@ -113,7 +113,7 @@ static inline void pd_touch_prefetch(const void *obj, const void *p)
 		return;
 	size_t off = (size_t)((const char *)p - (const char *)obj);
 	if (off < d->snap_gsize)
-		__builtin_prefetch(&d->snap_gstamp[off / PD_SNAP_GRANULE]);
+		__builtin_prefetch(&d->snap_gbits[off / PD_SNAP_GRANULE / 64]);
 }
 
 typedef struct pd_snap_stats {

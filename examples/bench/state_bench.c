@@ -218,8 +218,8 @@ int state_bench_throughput(const state_bench *sb, pd_domain *full, pd_domain *in
 void state_bench_print(const char *nf, const char *design, const state_bench *sb,
 		       const state_bench_result *r)
 {
-	printf("%s design=%s state_objects=%zu dirty_pct=%.2f checkpoint_pause_us=%.1f[%.1f..%.1f] "
-	       "restore_outage_us=%.1f[%.1f..%.1f] ckpt_throughput_cost_pct=%.2f (best_of_trials %.2f) "
+	printf("%s design=%s state_objects=%zu dirty_pct=%.2f checkpoint_pause_us=%.2f[%.2f..%.2f] "
+	       "restore_outage_us=%.2f[%.2f..%.2f] ckpt_throughput_cost_pct=%.2f (best_of_trials %.2f) "
 	       "mpps_off=%.3f mpps_on=%.3f undo_log_bytes=%zu\n", nf, design, sb->state_objects,
 	       sb->dirty_pct, r->pause_us[0], r->pause_us[1], r->pause_us[2], r->outage_us[0],
 	       r->outage_us[1], r->outage_us[2], r->cost_pct, r->cost_best_pct, r->mpps_off,

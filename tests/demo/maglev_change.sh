@@ -12,6 +12,7 @@
 # About 3 s.
 . tests/dpdk/lib.sh
 MAGLEV=build/examples/maglev
+export PD_SNAP_CHECK=1          # every commit checks the stage pd_touch'ed what it wrote
 BE5=be5,02:00:00:00:10:05,10.10.0.5
 scratch; [ -n "$KEEP" ] && trap - EXIT && echo "$SCRATCH"
 COUNTS=$($PYTHON tests/demo/check_maglev_change.py gen "$SCRATCH/a.pcap" "$SCRATCH/b.pcap" \
@@ -23,6 +24,7 @@ $MAGLEV --vdev=net_pcap0,rx_pcap=$SCRATCH/full.pcap,tx_pcap=$SCRATCH/changed.pca
 	--idle-exit 300 --quiet --burst 32 --change-after $FIRST:add:$BE5 >"$SCRATCH/log" 2>&1 ||
 	fail "maglev exited with $?: $(tail -5 "$SCRATCH/log")"
 expect_no_leak "$SCRATCH/log"
+expect_touched "$SCRATCH/log"
 LINE=$(grep 'added backend be5: ok' "$SCRATCH/log") ||
 	fail "the change was not made: $(grep maglev: "$SCRATCH/log")"
 AT=$(echo "$LINE" | sed -n 's/.* after \([0-9]*\) packets:.*/\1/p')

@@ -14,6 +14,7 @@
 # the flows.  About 4 s.
 . tests/dpdk/lib.sh
 MAGLEV=${MAGLEV:-build/examples/maglev}
+export PD_SNAP_CHECK=1          # every commit checks the stage pd_touch'ed what it wrote
 BE5=be5,02:00:00:00:10:05,10.10.0.5
 scratch; [ -n "$KEEP" ] && trap - EXIT && echo "$SCRATCH"
 COUNTS=$($PYTHON tests/demo/check_maglev_change.py gen "$SCRATCH/a.pcap" "$SCRATCH/b.pcap" \
@@ -25,6 +26,7 @@ $MAGLEV --vdev=net_pcap0,rx_pcap=$SCRATCH/full.pcap,tx_pcap=$SCRATCH/faulted.pca
 	--inject-fault balance:34 >"$SCRATCH/log" 2>&1 ||
 	fail "maglev exited with $?: $(tail -5 "$SCRATCH/log")"
 expect_no_leak "$SCRATCH/log"
+expect_touched "$SCRATCH/log"
 grep -q 'added backend be5: ok' "$SCRATCH/log" ||
 	fail "the change was not made: $(grep maglev: "$SCRATCH/log")"
 FAULTS=$(stage_field "$SCRATCH/log" balance 6)

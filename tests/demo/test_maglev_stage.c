@@ -199,8 +199,8 @@ static void fault_the_stage(void)
  */
 static void test_fault_keeps_flows_and_backend_changes(void)
 {
-	enum { OLD = 0, NEW = 20000, LATER = 40000, N = 1000 };
-	static uint8_t old_before[N], new_before[N], old_after[N], new_after[N], later[N];
+	enum { OLD = 0, NEW = 20000, LATER = 40000, GONE = 60000, N = 1000 };
+	static uint8_t old_before[N], new_before[N], old_after[N], new_after[N], later[N], gone[N];
 	uint32_t id;
 
 	send_flows(OLD, N, old_before);
@@ -213,6 +213,10 @@ static void test_fault_keeps_flows_and_backend_changes(void)
 		on_be6 += new_before[i] == 6;
 	CU_ASSERT(on_be6 > 50);         /* the new backend took its share */
 
+	/* flows after the checkpoint, and a backend change: the fault undoes them */
+	send_flows(GONE, N, gone);
+	maglev_backend_desc be7 = backend("be7", 7);
+	CU_ASSERT_EQUAL_FATAL(maglev_balancer_add_backend(lb, &be7, &id), 0);
 	fault_the_stage();
 	/* The reloaded state is the checkpoint's, deep (the generated _equal). */
 	const void *ops, *image;
@@ -237,9 +241,15 @@ static void test_fault_keeps_flows_and_backend_changes(void)
 	for (unsigned i = 0; i < N; i++)
 		on_be6 += later[i] == 6;
 	CU_ASSERT(on_be6 > 50);         /* and still takes new flows */
+	for (unsigned i = 0; i < N; i++)
+		CU_ASSERT_NOT_EQUAL(later[i], 7);   /* be7 came after the checkpoint */
 	pd_domain_stats st;
 	pd_domain_get_stats(dom, &st);
 	CU_ASSERT_EQUAL(st.restores, 1);
+	pd_snap_stats ss;
+	CU_ASSERT_EQUAL(pd_snap_get_stats(dom, &ss), 0);
+	CU_ASSERT_EQUAL(ss.rollbacks, 1);       /* the undo log's, not an image's */
+	CU_ASSERT_EQUAL(ss.check_failures, 0);
 }
 
 /*
@@ -303,7 +313,8 @@ int main(int argc, char **argv)
 				       RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
 	maglev_stage_default_backends(&cfg);
 	pd_domain_spec spec = maglev_stage_spec(&cfg);
-	if (!pool || pd_thread_init() < 0 || pd_domain_create(&spec, &dom) < 0)
+	if (!pool || pd_thread_init() < 0 || pd_domain_create(&spec, &dom) < 0 ||
+	    pd_snap_set_checked(dom, 1) < 0)     /* the stage touches what it writes */
 		return 2;
 	if (maglev_balancer_of_domain(dom, 0, &lb) < 0)     /* its first export */
 		return 2;

@@ -28,3 +28,11 @@ stage_field() {
 expect_no_leak() {
 	grep -q '^mbufs_in_use=0$' "$1" || fail "mbufs leaked: $(grep mbufs_in_use "$1")"
 }
+
+# Incremental checkpoints in checked mode (runtime/pd_snap.h): a stage write
+# without pd_touch is said at the next commit; the runs export this.
+expect_touched() {
+	if grep -q 'without pd_touch' "$1"; then
+		fail "a write the undo log missed: $(grep 'without pd_touch' "$1")"
+	fi
+}

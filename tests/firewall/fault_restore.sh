@@ -9,6 +9,7 @@ set -u
 . tests/dpdk/lib.sh
 scratch
 FIREWALL=build/examples/firewall
+export PD_SNAP_CHECK=1          # every commit checks the stage pd_touch'ed what it wrote
 log="$SCRATCH/log"
 
 "$FIREWALL" --vdev="net_pcap0,rx_pcap=tests/traces/demo.pcap,tx_pcap=$SCRATCH/out.pcap" -l 0 \
@@ -21,6 +22,7 @@ rc=$?
 cat "$log"
 [ "$rc" -eq 0 ] || fail "firewall exited $rc"
 expect_no_leak "$log"
+expect_touched "$log"
 faults=$(stage_field "$log" firewall 6)
 checkpoints=$(stage_field "$log" firewall 9)
 restores=$(stage_field "$log" firewall 10)

@@ -275,6 +275,7 @@ static void test_fault_after_runtime_adds_restores_last_checkpoint(void)
 	uint32_t index;
 
 	CU_ASSERT_EQUAL_FATAL(pd_domain_create(&spec, &d), 0);
+	CU_ASSERT_EQUAL_FATAL(pd_snap_set_checked(d, 1), 0);   /* the stage touches what it writes */
 	CU_ASSERT_EQUAL_FATAL(firewall_filter_of_domain(d, 0, &r), 0);
 	firewall_rule added = make_rule("allow 10.66.7.0/24");
 	CU_ASSERT_EQUAL(firewall_filter_add_rule(r, &added, &index), 0);
@@ -311,6 +312,14 @@ static void test_fault_after_runtime_adds_restores_last_checkpoint(void)
 	fault(r);
 	CU_ASSERT_EQUAL(rule_count(r), 5);
 	CU_ASSERT_EQUAL(state_of(r)->all.items[1]->hits, 10);
+	/* both faults rolled back the undo log (the domain is incremental), and
+	 * every commit found the stage's writes logged */
+	pd_snap_stats ss;
+	CU_ASSERT_EQUAL(pd_snap_get_stats(d, &ss), 0);
+	CU_ASSERT_EQUAL(ss.rollbacks, 2);
+	CU_ASSERT_EQUAL(ss.fallbacks, 0);
+	CU_ASSERT_EQUAL(ss.check_failures, 0);
+	CU_ASSERT_EQUAL(pd_snap_verify(d), 1);
 
 	CU_ASSERT_EQUAL(pd_domain_destroy(d), 0);
 	CU_ASSERT_EQUAL(pd_heap_live_objects(), live);

@@ -240,6 +240,30 @@ static void test_full_images_stay_valid_between_commits(void)
 	pd_domain_destroy(d);
 }
 
+/* Full images come at the first commit and then every checkpoint_full_every. */
+static void test_full_images_come_on_their_schedule(void)
+{
+	pd_domain_spec spec = snap_ledger_domain;
+	spec.checkpoint_full_every = 3;
+	snap_book_rref r;
+	pd_domain *d = ledger_with_rules(&spec, 4, &r);
+	uint64_t images[8];
+	for (int i = 0; i < 8; i++) {
+		CU_ASSERT_EQUAL(snap_book_hit(r, (uint32_t)i), 0);
+		CU_ASSERT_EQUAL(pd_domain_checkpoint(d), 0);
+		pd_domain_stats st;
+		pd_domain_get_stats(d, &st);
+		images[i] = st.images;
+	}
+	/* commits 1..8: full at 1 (the first), 4 and 7 */
+	CU_ASSERT_EQUAL(images[0], 1);
+	CU_ASSERT_EQUAL(images[2], 1);
+	CU_ASSERT_EQUAL(images[3], 2);
+	CU_ASSERT_EQUAL(images[6], 3);
+	CU_ASSERT_EQUAL(images[7], 3);
+	pd_domain_destroy(d);
+}
+
 /* What the log cannot undo falls back to the last full image, said once. */
 static void test_a_fault_the_log_cannot_undo_restores_the_last_full_image(void)
 {
@@ -280,6 +304,7 @@ static const struct test_case tests[] = {
 	TEST(test_the_label_comes_back_with_the_state),
 	TEST(test_full_images_stay_valid_between_commits),
 	TEST(test_a_fault_the_log_cannot_undo_restores_the_last_full_image),
+	TEST(test_full_images_come_on_their_schedule),
 };
 
 int main(void)
