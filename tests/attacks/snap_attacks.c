@@ -259,6 +259,67 @@ static void destructor_writes_during_rollback(void)
 }
 
 /*
+ * Steps: n = 4, checkpoint; in the epoch the stage allocates an object
+ * whose destructor faults, and faults itself; the rollback frees the new
+ * object and runs that destructor, which faults again.  Broken if: the
+ * second fault escapes the rollback (the process dies, the domain is left
+ * half rolled back or dead) or the restored state differs.  Expected: the
+ * destructor is given up, the rollback completes, n = 4, the domain lives.
+ */
+static void fault_in_a_destructor_during_the_rollback(void)
+{
+	sa_safe_rref v;
+	pd_domain *d = up(&sa_vault_domain, &v);
+	CU_ASSERT_EQUAL(pd_snap_set_checked(d, 1), 0);
+	CU_ASSERT_EQUAL(sa_safe_set(v, 4), 0);
+	CU_ASSERT_EQUAL(pd_domain_checkpoint(d), 0);
+	CU_ASSERT_EQUAL(sa_safe_arm_faulting_free(v), 0);
+	CU_ASSERT_EQUAL(sa_safe_set(v, 5), 0);
+	CU_ASSERT_EQUAL(sa_safe_crash(v), -PD_EFAULT);
+	CU_ASSERT_EQUAL(pd_domain_state(d), PD_DOMAIN_LIVE);
+	CU_ASSERT_EQUAL(get(v), 4);
+	CU_ASSERT_EQUAL(pd_snap_verify(d), 1);
+	pd_snap_stats st;
+	CU_ASSERT_EQUAL(pd_snap_get_stats(d, &st), 0);
+	CU_ASSERT_EQUAL(st.rollbacks, 1);
+	pd_label_reset_outside();
+	pd_domain_destroy(d);
+}
+
+/*
+ * Steps: n = 3, checkpoint; the vault (quota 64 KiB) allocates objects in
+ * the epoch until its quota faults it, in the middle of a call.  Broken
+ * if: the rollback misses objects allocated before the quota fault, or
+ * the quota stays charged for them.  Expected: n = 3, the objects gone,
+ * the charged bytes as at the checkpoint, and the same call faulting the
+ * same way again (nothing leaked into the next epoch).
+ */
+static void quota_fault_mid_epoch(void)
+{
+	sa_safe_rref v;
+	pd_domain *d = up(&sa_vault_domain, &v);
+	CU_ASSERT_EQUAL(sa_safe_set(v, 3), 0);
+	CU_ASSERT_EQUAL(pd_domain_checkpoint(d), 0);
+	pd_domain_stats st0, st;
+	CU_ASSERT_EQUAL(pd_domain_get_stats(d, &st0), 0);
+	size_t live = pd_heap_live_objects();
+	for (int round = 0; round < 3; round++) {
+		CU_ASSERT_EQUAL(sa_safe_set(v, 9), 0);
+		CU_ASSERT_EQUAL(sa_safe_spawn(v, 100000), -PD_EFAULT);
+		CU_ASSERT_EQUAL(get(v), 3);
+		CU_ASSERT_EQUAL(pd_heap_live_objects(), live);
+		CU_ASSERT_EQUAL(pd_domain_get_stats(d, &st), 0);
+		CU_ASSERT_EQUAL(st.charged_bytes, st0.charged_bytes);
+		CU_ASSERT_EQUAL(st.faults, st0.faults + (uint64_t)round + 1);
+	}
+	pd_snap_stats ss;
+	CU_ASSERT_EQUAL(pd_snap_get_stats(d, &ss), 0);
+	CU_ASSERT_EQUAL(ss.rollbacks, 3);
+	pd_label_reset_outside();
+	pd_domain_destroy(d);
+}
+
+/*
  * Steps: n = 1, checkpoint (full image); n = 2, checkpoint (a commit, no
  * image); the stage frees an object whose destructor faults (deferred to
  * the commit) and sets n = 3; checkpoint: the commit runs the destructor,
@@ -630,6 +691,14 @@ static void test_a_destructor_run_by_the_rollback_does_not_change_the_restored_s
 {
 	in_child("destructor_writes_during_rollback");
 }
+static void test_a_fault_in_a_destructor_during_the_rollback_is_contained(void)
+{
+	in_child("fault_in_a_destructor_during_the_rollback");
+}
+static void test_a_quota_fault_mid_epoch_rolls_back_objects_and_charges(void)
+{
+	in_child("quota_fault_mid_epoch");
+}
 static void test_a_fault_in_a_deferred_destructor_at_the_commit_keeps_the_last_checkpoint(void)
 {
 	in_child("fault_in_a_deferred_destructor_at_the_commit");
@@ -674,6 +743,8 @@ static const struct test_case attacks[] = {
 	{ "touch_range_outside_the_object", touch_range_outside_the_object },
 	{ "fault_in_the_first_epoch", fault_in_the_first_epoch },
 	{ "destructor_writes_during_rollback", destructor_writes_during_rollback },
+	{ "fault_in_a_destructor_during_the_rollback", fault_in_a_destructor_during_the_rollback },
+	{ "quota_fault_mid_epoch", quota_fault_mid_epoch },
 	{ "fault_in_a_deferred_destructor_at_the_commit", fault_in_a_deferred_destructor_at_the_commit },
 	{ "fallback_after_a_move_out", fallback_after_a_move_out },
 	{ "deferred_free_against_the_quota", deferred_free_against_the_quota },
@@ -692,6 +763,8 @@ static const struct test_case tests[] = {
 	TEST(test_pd_touch_range_outside_its_object_logs_only_inside),
 	TEST(test_a_fault_before_the_first_checkpoint_recovers_the_fresh_state),
 	TEST(test_a_destructor_run_by_the_rollback_does_not_change_the_restored_state),
+	TEST(test_a_fault_in_a_destructor_during_the_rollback_is_contained),
+	TEST(test_a_quota_fault_mid_epoch_rolls_back_objects_and_charges),
 	TEST(test_a_fault_in_a_deferred_destructor_at_the_commit_keeps_the_last_checkpoint),
 	TEST(test_a_fault_after_a_move_out_restores_the_last_checkpoint_not_an_older_image),
 	TEST(test_freeing_before_reallocating_within_the_quota_does_not_fault_under_incremental),
