@@ -138,6 +138,16 @@ static int touch_payload_range(void *self, uint64_t off, uint64_t len)
 	return 0;
 }
 
+static int scribble_payload(void *self, uint64_t off, uint32_t v)
+{
+	sa_box *s = self;
+	if (off >= s->payload.len)
+		return -PD_EINVAL;
+	pd_touch_range(s->payload.data, s->payload.data + off, 1);
+	s->payload.data[off] = (uint8_t)v;
+	return 0;
+}
+
 static int make(void *self, uint32_t len, sa_blob **result)
 {
 	(void)self;
@@ -200,6 +210,7 @@ static const sa_safe_ops safe_ops = {
 	.crash = crash,
 	.touch_addr = touch_addr,
 	.touch_payload_range = touch_payload_range,
+	.scribble_payload = scribble_payload,
 	.make = make,
 	.take = take,
 	.give_held = give_held,
