@@ -244,3 +244,89 @@ int sa_vault_full_init(void *arg)
 	(void)arg;
 	return box_init();
 }
+
+/* ---- a manager and its incremental child ---- */
+
+typedef struct boss_state {
+	pd_domain *child;
+} boss_state;
+
+static int spawn_child(void *self)
+{
+	boss_state *s = self;
+	return pd_domain_create(&sa_kid_domain, &s->child);
+}
+
+/* Gives the child back its own last image, as a manager that rolls a child
+ * back to a known state would. */
+static int reset_child_image(void *self)
+{
+	boss_state *s = self;
+	const void *img;
+	size_t len;
+	int rc = pd_domain_checkpoint_image(s->child, &img, &len);
+	if (rc < 0)
+		return rc;
+	if (img == NULL)
+		return -PD_EINVAL;
+	return pd_domain_set_checkpoint_image(s->child, img, len);
+}
+
+static const sa_boss_ops boss_ops = {
+	.spawn_child = spawn_child,
+	.reset_child_image = reset_child_image,
+};
+
+int sa_boss_d_init(void *arg)
+{
+	(void)arg;
+	boss_state *s = pd_alloc(sizeof *s, NULL);
+	if (s == NULL)
+		return -PD_ENOMEM;
+	sa_boss_rref r;
+	return sa_boss_export(&boss_ops, s, NULL, NULL, &r);
+}
+
+/* The child's object whose destructor faults (only the kid uses it). */
+static void *kid_armed;
+
+static int kid_arm(void *self)
+{
+	(void)self;
+	kid_armed = pd_alloc(16, &faulting_kind);
+	return kid_armed ? 0 : -PD_ENOMEM;
+}
+
+static int kid_free_then_call(void *self, sa_boss_rref b)
+{
+	sa_box *s = self;
+	pd_free(kid_armed);             /* deferred to the commit */
+	kid_armed = NULL;
+	int rc = sa_boss_reset_child_image(b);
+	/* still running: its state is what it writes next */
+	pd_touch(s);
+	s->n = 77;
+	return rc;
+}
+
+static int kid_get(void *self, uint64_t *result)
+{
+	*result = ((const sa_box *)self)->n;
+	return 0;
+}
+
+static const sa_kid_i_ops kid_ops = {
+	.arm = kid_arm,
+	.free_then_call = kid_free_then_call,
+	.get = kid_get,
+};
+
+int sa_kid_init(void *arg)
+{
+	(void)arg;
+	sa_box *s = pd_alloc(sizeof *s, &sa_box_kind);
+	if (s == NULL)
+		return -PD_ENOMEM;
+	sa_kid_i_rref r;
+	return sa_kid_i_export(&kid_ops, s, NULL, NULL, &r);
+}
