@@ -501,9 +501,9 @@ static size_t malloc_in_use(void)
  * free does not take back, in libpd's malloc'd log, which is outside the
  * quota by design and kept from one epoch to the next (reset_log keeps
  * recs).  Broken if: the process's malloc'd memory grows by far more than
- * the domain's quota (32 MiB measured here for a 64 KiB domain; up to 2^22
- * records, ~160 MiB, per domain before the bound).  Expected: growth
- * bounded by a small multiple of the quota.
+ * the domain's quota (32 MiB measured here for a 64 KiB domain; up to
+ * 2^22 records of 32 bytes, 128 MiB, per domain before the bound).
+ * Expected: growth bounded by a small multiple of the quota.
  */
 static void log_outside_the_quota(void)
 {
