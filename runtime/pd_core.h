@@ -190,6 +190,7 @@ void pd__epoch_set(uint32_t e);  /* tests only: to reach the wrap */
 #define PD__SNAP_SHIFT 8
 #define PD__SNAP_NEW 0x10u
 #define PD__SNAP_FREED 0x20u
+#define PD__SNAP_KEPT 0x40u    /* a mark while the log is compacted (pd_snap.c) */
 #define PD__SNAP_EPOCH_MAX ((1u << (32 - PD__SNAP_SHIFT)) - 1)
 
 static inline uint32_t pd__snap_stamp(const struct pd__obj *h)

@@ -532,6 +532,11 @@ int pd_domain_set_checkpoint_image(pd_domain *d, const void *image, size_t len)
 		return rc;
 	if (image == NULL || len == 0)
 		return -PD_EINVAL;
+	/* Setting the image commits an open epoch (below), which may run the
+	 * domain's deferred destructors and recover it: never under its own
+	 * activation, as destroy, recover and checkpoint refuse too. */
+	if (active_here(d))
+		return -PD_EBUSY;
 	/* Refused now, not at the fault that needs it: an image whose header or
 	 * labels do not read (its schema is checked when it loads). */
 	pd_labels carried;

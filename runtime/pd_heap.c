@@ -1106,6 +1106,18 @@ void pd__heap_free_new(pd_domain *d, struct pd__obj **objs, size_t n, uint32_t e
 	pd__self.current = saved;
 }
 
+void pd__heap_uncharge(struct pd__obj *h)
+{
+	uncharge(h);
+}
+
+void pd__heap_recharge(pd_domain *d, struct pd__obj *h)
+{
+	pd_domain *none = NULL;
+	if (__atomic_compare_exchange_n(&h->charged, &none, d, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		__atomic_add_fetch(&d->charged_bytes, footprint(h->size), __ATOMIC_RELAXED);
+}
+
 void pd__heap_each_owned(pd_domain *d, void (*fn)(struct pd__obj *h, void *arg), void *arg)
 {
 	pd_domain *saved = lock_heap();
@@ -1121,12 +1133,23 @@ void pd__heap_each_owned(pd_domain *d, void (*fn)(struct pd__obj *h, void *arg),
 	unlock_heap(saved);
 }
 
-void pd__heap_clear_snap_stamps(void)
+/* A stamp of an epoch still open (its owner's) is kept: that epoch's
+ * rollback still needs its marks; every other stamp goes. */
+static void clear_closed_stamp(struct pd__obj *h)
 {
 	const uint32_t keep = (1u << PD__SNAP_SHIFT) - 1;
+	pd_domain *o = __atomic_load_n(&h->owner, __ATOMIC_RELAXED);
+	uint32_t f = __atomic_load_n(&h->flags, __ATOMIC_RELAXED);
+	if (pd__is_record(o) && o->snap_epoch && (f >> PD__SNAP_SHIFT) == o->snap_epoch)
+		return;
+	__atomic_fetch_and(&h->flags, keep, __ATOMIC_RELAXED);
+}
+
+void pd__heap_clear_snap_stamps(void)
+{
 	pd_domain *d = lock_heap();
-	FOR_EACH_SLOT(h, s, { __atomic_fetch_and(&h->flags, keep, __ATOMIC_RELAXED); })
+	FOR_EACH_SLOT(h, s, { clear_closed_stamp(h); })
 	for (struct big *b = live_big.next; b != &live_big; b = b->next)
-		__atomic_fetch_and(&((struct pd__obj *)b->base)->flags, keep, __ATOMIC_RELAXED);
+		clear_closed_stamp((struct pd__obj *)b->base);
 	unlock_heap(d);
 }

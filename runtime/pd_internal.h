@@ -126,5 +126,9 @@ void pd__snap_destroy(pd_domain *d);
 void pd__heap_free_new(pd_domain *d, struct pd__obj **objs, size_t n, uint32_t e);
 void pd__heap_each_owned(pd_domain *d, void (*fn)(struct pd__obj *h, void *arg), void *arg);
 void pd__heap_clear_snap_stamps(void);
+/* A free the undo log defers leaves the quota now, as a free would, and a
+ * rollback that brings the object back charges it to d again. */
+void pd__heap_uncharge(struct pd__obj *h);
+void pd__heap_recharge(pd_domain *d, struct pd__obj *h);
 
 #endif

@@ -9,8 +9,11 @@
  * to the domain's quota.  Its blocks are kept from one epoch to the next,
  * so a commit frees nothing but the objects whose free it deferred.
  *
- * Everything here runs on the thread that runs the domain (the worker),
- * as the rest of a domain's heap bookkeeping does.
+ * The hooks may run on several threads at once (two threads calling into
+ * one domain): each takes the log's lock for its own bookkeeping, never
+ * around stage code (destructors log through the hooks themselves).
+ * Commit and rollback run on the thread that runs the domain at a batch
+ * boundary or after its fault, as the rest of its recovery does.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,6 +91,7 @@ struct pd_snap {
 	size_t old_objects, old_bytes, new_objects, freed_objects;
 	struct gran *grans;
 	uint32_t ngran, gcap, last_gran;
+	int lock;                /* the hooks' spin lock (snap_lock) */
 	int rolling;             /* a rollback is freeing the new objects */
 	const char *broken;      /* why this epoch cannot be rolled back, or NULL */
 	uint32_t commit_next_slot;
@@ -105,19 +109,40 @@ static uint32_t epoch_counter;
 
 static void forget_granule_epochs(void);
 
+/* After the first wrap, a number may still be some domain's open epoch
+ * (a domain that has not committed for 2^24 commits of the others). */
+static int epoch_wrapped;
+
+static int epoch_open_somewhere(uint32_t e)
+{
+	for (uint32_t i = 1; i < PD_MAX_DOMAINS; i++) {
+		pd_domain *d = __atomic_load_n(&pd__domains[i], __ATOMIC_ACQUIRE);
+		if (pd__is_record(d) && d->snap_epoch == e)
+			return 1;
+	}
+	return 0;
+}
+
 static uint32_t next_epoch(void)
 {
-	uint32_t e = __atomic_add_fetch(&epoch_counter, 1, __ATOMIC_RELAXED);
-	if (__builtin_expect(e <= PD__SNAP_EPOCH_MAX, 1))
-		return e;
-	/* Once per 2^24 commits: no stamp may survive into the new round -
-	 * not the objects', not the granule bitmaps'.  (Another worker
-	 * committing at this instant could race with it, as with the
-	 * checkpoint walks' epoch wrap.) */
-	pd__heap_clear_snap_stamps();
-	forget_granule_epochs();
-	__atomic_store_n(&epoch_counter, 1, __ATOMIC_RELAXED);
-	return 1;
+	for (;;) {
+		uint32_t e = __atomic_add_fetch(&epoch_counter, 1, __ATOMIC_RELAXED);
+		if (__builtin_expect(e <= PD__SNAP_EPOCH_MAX, 1)) {
+			if (__builtin_expect(!epoch_wrapped, 1) || !epoch_open_somewhere(e))
+				return e;
+			continue;
+		}
+		/* Once per 2^24 commits: no stamp of a closed epoch may survive
+		 * into the new round - not the objects', not the granule
+		 * bitmaps' - while the marks of epochs still open (other
+		 * domains', mid-batch) stay.  (Another worker committing at
+		 * this instant could race with it, as with the checkpoint
+		 * walks' epoch wrap.) */
+		pd__heap_clear_snap_stamps();
+		forget_granule_epochs();
+		epoch_wrapped = 1;
+		__atomic_store_n(&epoch_counter, 0, __ATOMIC_RELAXED);
+	}
 }
 
 static void stamp(struct pd__obj *h, uint32_t e, uint32_t bits)
@@ -141,10 +166,54 @@ static int is_new(const struct pd__obj *h, uint32_t e)
 	return (f >> PD__SNAP_SHIFT) == e && (f & PD__SNAP_NEW);
 }
 
+static void snap_lock(struct pd_snap *s)
+{
+	while (__atomic_exchange_n(&s->lock, 1, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(&s->lock, __ATOMIC_RELAXED))
+			__builtin_ia32_pause();
+}
+
+static void snap_unlock(struct pd_snap *s)
+{
+	__atomic_store_n(&s->lock, 0, __ATOMIC_RELEASE);
+}
+
 static void mark_broken(pd_domain *d, const char *why)
 {
 	if (d->snap->broken == NULL)
 		d->snap->broken = why;
+}
+
+/*
+ * Drops the records of new objects that are gone (freed in the epoch that
+ * made them, their slot maybe made again) and the repeats of one that was
+ * made again: an epoch that allocates and frees without end keeps one
+ * record per live new object, not one per allocation.  Returns the
+ * records left.
+ */
+static size_t compact_new(pd_domain *d)
+{
+	struct pd_snap *s = d->snap;
+	uint32_t e = d->snap_epoch;
+	size_t k = 0;
+	for (size_t i = 0; i < s->nrec; i++) {
+		struct rec *r = &s->recs[i];
+		if (r->type == REC_NEW) {
+			uint32_t f = __atomic_load_n(&r->h->flags, __ATOMIC_RELAXED);
+			if (__atomic_load_n(&r->h->magic, __ATOMIC_ACQUIRE) != PD__OBJ_MAGIC ||
+			    (f >> PD__SNAP_SHIFT) != e || !(f & PD__SNAP_NEW) || (f & PD__SNAP_KEPT)) {
+				s->new_objects--;
+				continue;
+			}
+			__atomic_fetch_or(&r->h->flags, PD__SNAP_KEPT, __ATOMIC_RELAXED);
+		}
+		s->recs[k++] = *r;
+	}
+	for (size_t i = 0; i < k; i++)
+		if (s->recs[i].type == REC_NEW)
+			__atomic_fetch_and(&s->recs[i].h->flags, ~PD__SNAP_KEPT, __ATOMIC_RELAXED);
+	s->nrec = k;
+	return k;
 }
 
 static struct rec *add_rec(pd_domain *d, struct pd__obj *h, uint8_t type)
@@ -156,7 +225,7 @@ static struct rec *add_rec(pd_domain *d, struct pd__obj *h, uint8_t type)
 		mark_broken(d, "the undo log reached its bound of records");
 		return NULL;
 	}
-	if (s->nrec == s->rcap) {
+	if (s->nrec == s->rcap && (s->rcap == 0 || compact_new(d) > s->rcap / 2)) {
 		size_t cap = s->rcap ? 2 * s->rcap : 4096;
 		struct rec *grown = realloc(s->recs, cap * sizeof *grown);
 		if (grown == NULL) {
@@ -243,17 +312,29 @@ static struct pd__obj *owned_by(pd_domain *d, const void *obj)
 	return h;
 }
 
-void pd__snap_touch(pd_domain *d, const void *obj)
+static void touch_locked(pd_domain *d, const void *obj)
 {
 	struct pd_snap *s = d->snap;
 	uint32_t e = d->snap_epoch;
-	if (s == NULL || s->rolling || e == 0)
+	/* (logged during a rollback too: the destructors it runs are stage
+	 * code, and what they write must be undone with the rest) */
+	if (s == NULL || e == 0)
 		return;
 	struct pd__obj *h = owned_by(d, obj);
 	if (h == NULL || pd__snap_stamp(h) == e)
 		return;
 	log_old(d, h, 0, h->size, 1);
 	stamp(h, e, 0);
+}
+
+void pd__snap_touch(pd_domain *d, const void *obj)
+{
+	struct pd_snap *s = d->snap;
+	if (s == NULL || d->snap_epoch == 0)
+		return;
+	snap_lock(s);
+	touch_locked(d, obj);
+	snap_unlock(s);
 }
 
 static struct gran *gran_of(pd_domain *d, struct pd__obj *h)
@@ -293,9 +374,11 @@ static void forget_granule_epochs(void)
 		pd_domain *d = __atomic_load_n(&pd__domains[i], __ATOMIC_ACQUIRE);
 		if (!pd__is_record(d) || d->snap == NULL)
 			continue;
-		d->snap_gepoch = 0;
+		if (d->snap_gepoch != d->snap_epoch)
+			d->snap_gepoch = 0;
 		for (uint32_t k = 0; k < d->snap->ngran; k++)
-			d->snap->grans[k].epoch = 0;
+			if (d->snap->grans[k].epoch != d->snap_epoch || d->snap_epoch == 0)
+				d->snap->grans[k].epoch = 0;
 	}
 }
 
@@ -314,17 +397,19 @@ static void gran_forget(pd_domain *d, const struct pd__obj *h)
 		}
 }
 
-void pd__snap_touch_range(pd_domain *d, const void *obj, const void *p, size_t len)
+static void touch_range_locked(pd_domain *d, const void *obj, const void *p, size_t len)
 {
 	struct pd_snap *s = d->snap;
 	uint32_t e = d->snap_epoch;
-	if (s == NULL || s->rolling || e == 0)
+	/* (logged during a rollback too: the destructors it runs are stage
+	 * code, and what they write must be undone with the rest) */
+	if (s == NULL || e == 0)
 		return;
 	struct pd__obj *h = owned_by(d, obj);
 	if (h == NULL || pd__snap_stamp(h) == e)
 		return;
 	if (h->size <= GRANULAR_MIN) {
-		pd__snap_touch(d, obj);
+		touch_locked(d, obj);
 		return;
 	}
 	uintptr_t base = (uintptr_t)(h + 1), a = (uintptr_t)p;
@@ -333,7 +418,7 @@ void pd__snap_touch_range(pd_domain *d, const void *obj, const void *p, size_t l
 	size_t off = a - base, end = off + len > h->size ? h->size : off + len;
 	struct gran *g = gran_of(d, h);
 	if (g == NULL) {                /* no memory for the stamps: log it whole */
-		pd__snap_touch(d, obj);
+		touch_locked(d, obj);
 		return;
 	}
 	if (g->epoch != e) {            /* the first touch of this epoch */
@@ -354,54 +439,82 @@ void pd__snap_touch_range(pd_domain *d, const void *obj, const void *p, size_t l
 	}
 }
 
+void pd__snap_touch_range(pd_domain *d, const void *obj, const void *p, size_t len)
+{
+	struct pd_snap *s = d->snap;
+	if (s == NULL || d->snap_epoch == 0)
+		return;
+	snap_lock(s);
+	touch_range_locked(d, obj, p, len);
+	snap_unlock(s);
+}
+
 /* ---- the heap's hooks ---- */
 
-void pd__snap_alloc(pd_domain *d, struct pd__obj *h)
+static void alloc_locked(pd_domain *d, struct pd__obj *h)
 {
-	if (d->snap == NULL || d->snap->rolling)
+	if (d->snap->rolling)
 		return;
 	if (add_rec(d, h, REC_NEW))
 		d->snap->new_objects++;
 	stamp(h, d->snap_epoch, PD__SNAP_NEW);
 }
 
+void pd__snap_alloc(pd_domain *d, struct pd__obj *h)
+{
+	struct pd_snap *s = d->snap;
+	if (s == NULL)
+		return;
+	snap_lock(s);
+	alloc_locked(d, h);
+	snap_unlock(s);
+}
+
 /* (from and to are records their callers checked: the proxy's resolved
  * callee, pd_move's checked target, a walk's ends) */
 void pd__snap_moved_in(pd_domain *to, struct pd__obj *h)
 {
-	if (to->snap == NULL || to->snap_epoch == 0 || to->snap->rolling)
+	struct pd_snap *s = to->snap;
+	if (s == NULL || to->snap_epoch == 0)
 		return;
+	snap_lock(s);
 	/* Back again in the same epoch (a batch, every call): logged already -
 	 * a rollback frees what d owns of its new objects when it runs. */
-	if (is_new(h, to->snap_epoch))
-		return;
-	pd__snap_alloc(to, h);
+	if (!is_new(h, to->snap_epoch))
+		alloc_locked(to, h);
+	snap_unlock(s);
 }
 
 void pd__snap_moved_out(pd_domain *from, struct pd__obj *h)
 {
-	if (from->snap == NULL || from->snap_epoch == 0)
+	struct pd_snap *s = from->snap;
+	if (s == NULL || from->snap_epoch == 0)
 		return;
+	snap_lock(s);
 	if (!is_new(h, from->snap_epoch))
 		mark_broken(from, "an object of the checkpoint was moved out");
+	snap_unlock(s);
 }
 
 void pd__snap_count(pd_domain *d, struct pd__obj *h)
 {
-	if (d->snap == NULL || d->snap->rolling || pd__snap_stamp(h) == d->snap_epoch)
+	struct pd_snap *s = d->snap;
+	/* (during a rollback too: a destructor releasing an object of the
+	 * checkpoint changes a count that step 2 must put back) */
+	if (s == NULL || pd__snap_stamp(h) == d->snap_epoch)
 		return;
-	if (__atomic_load_n(&h->owner, __ATOMIC_RELAXED) != d)
-		return;
-	log_old(d, h, 0, h->size, 1);
-	stamp(h, d->snap_epoch, 0);
+	snap_lock(s);
+	if (__atomic_load_n(&h->owner, __ATOMIC_RELAXED) == d && pd__snap_stamp(h) != d->snap_epoch) {
+		log_old(d, h, 0, h->size, 1);
+		stamp(h, d->snap_epoch, 0);
+	}
+	snap_unlock(s);
 }
 
-int pd__snap_free(pd_domain *d, struct pd__obj *h)
+static int free_locked(pd_domain *d, struct pd__obj *h)
 {
 	struct pd_snap *s = d->snap;
 	uint32_t e = d->snap_epoch;
-	if (s == NULL)
-		return 1;
 	uint32_t f = __atomic_load_n(&h->flags, __ATOMIC_RELAXED);
 	int stamped = (f >> PD__SNAP_SHIFT) == e;
 	if (stamped && (f & PD__SNAP_NEW))
@@ -415,7 +528,21 @@ int pd__snap_free(pd_domain *d, struct pd__obj *h)
 		return 1;               /* cannot log it: free it, the epoch is broken */
 	s->freed_objects++;
 	stamp(h, e, PD__SNAP_FREED);
+	/* Freed as far as the quota goes: the domain may allocate its
+	 * replacement now, as with full checkpoints. */
+	pd__heap_uncharge(h);
 	return 0;
+}
+
+int pd__snap_free(pd_domain *d, struct pd__obj *h)
+{
+	struct pd_snap *s = d->snap;
+	if (s == NULL)
+		return 1;
+	snap_lock(s);
+	int rc = free_locked(d, h);
+	snap_unlock(s);
+	return rc;
 }
 
 /* ---- checked mode ---- */
@@ -660,13 +787,17 @@ int pd__snap_commit(pd_domain *d, int *want_full)
 		/* destructors are the owner's code: inside it, contained */
 		int frc = pd__run_in(d, free_deferred_inside, &io);
 		if (frc < 0) {
+			snap_lock(s);
 			reset_log(s);
+			snap_unlock(s);
 			return frc;     /* the caller recovers d the full way */
 		}
 	}
 	if (*want_full)
 		s->since_full = 0;
+	snap_lock(s);
 	reset_log(s);
+	snap_unlock(s);
 	return rc;
 }
 
@@ -705,21 +836,23 @@ void pd__snap_rollback(pd_domain *d)
 	/* 1. what the epoch brought in goes, destructors first (a batch's
 	 * mbufs go back); their frees and releases of old objects change
 	 * nothing that step 2 does not put back. */
+	snap_lock(s);
 	size_t n = 0;
 	for (size_t i = 0; i < s->nrec; i++)
 		if (s->recs[i].type == REC_NEW)
 			n++;
-	if (n) {
-		struct pd__obj **objs = malloc(n * sizeof *objs);
-		if (objs) {
-			size_t k = 0;
-			for (size_t i = 0; i < s->nrec; i++)
-				if (s->recs[i].type == REC_NEW)
-					objs[k++] = s->recs[i].h;
-			pd__heap_free_new(d, objs, k, e);
-			free(objs);
-		}
+	struct pd__obj **objs = n ? malloc(n * sizeof *objs) : NULL;
+	size_t k = 0;
+	if (objs)
+		for (size_t i = 0; i < s->nrec; i++)
+			if (s->recs[i].type == REC_NEW)
+				objs[k++] = s->recs[i].h;
+	snap_unlock(s);         /* the destructors log through the hooks */
+	if (objs) {
+		pd__heap_free_new(d, objs, k, e);
+		free(objs);
 	}
+	snap_lock(s);
 	/* 2. old bytes back, newest first (a range logged before its whole
 	 * object must win over the whole copy taken after it changed). */
 	for (size_t i = s->nrec; i-- > 0;) {
@@ -731,10 +864,12 @@ void pd__snap_rollback(pd_domain *d)
 				__atomic_store_n(&r->h->refcount, r->refcount, __ATOMIC_RELAXED);
 		} else if (r->type == REC_FREED) {
 			unstamp_bits(r->h, PD__SNAP_FREED);
+			pd__heap_recharge(d, r->h);
 		}
 	}
 	s->rolling = 0;
 	reset_log(s);
+	snap_unlock(s);
 	s->st.rollbacks++;
 	d->snap_epoch = next_epoch();   /* a fresh epoch over the same checkpoint */
 }
@@ -753,7 +888,9 @@ void pd__snap_fallback(pd_domain *d, const char *why)
 	if (*why && s->st.fallbacks++ == 0)
 		fprintf(stderr, "pd: domain %s: the undo log cannot undo this fault (%s); "
 			"restoring the last full image instead\n", pd_domain_name(d), why);
+	snap_lock(s);
 	reset_log(s);
+	snap_unlock(s);
 	/* the heap was swept: no granule table describes a live object any more */
 	d->snap_gobj = NULL;
 	for (uint32_t i = 0; i < s->ngran; i++)
@@ -791,6 +928,17 @@ static int snap_manageable(const pd_domain *d)
 	return pd__may_manage(d) ? 0 : -PD_EACCES;
 }
 
+/* What the log says (its counts, whether the state changed) was chosen by
+ * the domain's code: whoever reads it comes to hold the domain's label, or
+ * gets -PD_ELABEL above its clearance (as pd_domain_get_stats). */
+static int snap_readable(const pd_domain *d)
+{
+	int rc = snap_manageable(d);
+	if (rc < 0)
+		return rc;
+	return pd__observed(__atomic_load_n(&d->label, __ATOMIC_RELAXED), 0);
+}
+
 int pd_snap_touch_for(pd_domain *d, const void *obj)
 {
 	int rc = snap_manageable(d);
@@ -803,7 +951,7 @@ int pd_snap_touch_for(pd_domain *d, const void *obj)
 
 int pd_snap_get_stats(const pd_domain *d, pd_snap_stats *st)
 {
-	int rc = snap_manageable(d);
+	int rc = snap_readable(d);
 	if (rc < 0 || st == NULL)
 		return rc < 0 ? rc : -PD_EINVAL;
 	memset(st, 0, sizeof *st);
@@ -835,7 +983,7 @@ int pd_snap_set_checked(pd_domain *d, int on)
 
 int pd_snap_verify(pd_domain *d)
 {
-	int rc = snap_manageable(d);
+	int rc = snap_readable(d);
 	if (rc < 0)
 		return rc;
 	struct pd_snap *s = d->snap;
