@@ -531,13 +531,15 @@ static void log_outside_the_quota(void)
  * here: "domain faulted and was recovered" / "domain is dead" in one of
  * the threads (the log's own memory is what faults), lost records, and
  * once a hang in glibc's arena lock (a fault inside realloc unwound as
- * the domain's); 8 of 12 single rounds failed, so the test runs 10.
+ * the domain's); 8 of 12 single rounds failed, so the test runs up to 30.
  */
 static sa_safe_rref spawn_target;
+static pthread_barrier_t spawn_start;       /* both threads start together */
 
 static void *spawn_many(void *arg)
 {
 	(void)arg;
+	pthread_barrier_wait(&spawn_start);
 	for (int i = 0; i < 100; i++) {
 		int rc = sa_safe_spawn(spawn_target, 1000);
 		if (rc != 0) {
@@ -576,15 +578,17 @@ static void two_threads_in_one_epoch(void)
 {
 	/* (other has no quota: 200,000 objects of 80 bytes are 15 MiB) */
 	pd_domain *d = up(&sa_other_domain, &spawn_target);
+	CU_ASSERT_EQUAL_FATAL(pthread_barrier_init(&spawn_start, NULL, 2), 0);
 	/* the control: no epoch open, nothing logged - the two threads are fine */
 	for (int round = 0; round < 3; round++)
 		CU_ASSERT_TRUE(two_threads_round(d, false));
 	/* with an epoch open (a race: several rounds, the first bad one fails) */
 	bool ok = true;
-	for (int round = 0; round < 10 && ok; round++)
+	for (int round = 0; round < 30 && ok; round++)
 		ok = two_threads_round(d, true);
 	CU_ASSERT_TRUE(ok);
 	pd_domain_destroy(d);
+	pthread_barrier_destroy(&spawn_start);
 }
 
 /*
