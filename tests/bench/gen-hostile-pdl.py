@@ -11,7 +11,8 @@ Shapes (each should cost pdlc time and memory linear in LINES):
   pipeline_leak  a LINES-stage pipeline, a secret at its head, a public sink at
                  its tail: one flow error explained over every stage
   vec_depth      vec<vec<...<u8>...>> nested LINES/4 deep on one line (the
-                 parser caps nesting at 10,000: LINES stops there)
+                 parser's stack refuses nesting past about 4,500 levels:
+                 the depth stops at 4,096)
   fields         sqrt(LINES) structs of sqrt(LINES) fields each of the next
                  struct, under a vec (the bound min_bytes computes)
   declassify     one domain with LINES `declassify` lines
@@ -56,7 +57,7 @@ def pipeline_leak(n):
 
 
 def vec_depth(n):
-    depth = min(max(n // 4, 1), 9000)
+    depth = min(max(n // 4, 1), 4096)
     return ['module deep;', 'struct s { ' + 'vec<' * depth + 'u8' + '>' * depth + ' x; }']
 
 

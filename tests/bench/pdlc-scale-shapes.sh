@@ -60,6 +60,6 @@ for shape in $shapes; do
 		prev_t=$med prev_m=$mb
 		[ "$stop" -eq 1 ] && break
 		awk -v t="$med" -v l="$limit_s" 'BEGIN { exit !(t >= l * 0.5) }' && break
-		[ "$shape" = vec_depth ] && [ "$n" -ge 36000 ] && break   # the parser's nesting cap
+		[ "$shape" = vec_depth ] && [ "$n" -ge 16384 ] && break   # the parser's nesting cap
 	done
 done

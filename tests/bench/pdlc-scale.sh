@@ -3,7 +3,14 @@
 # LINES lines (default 20,000) of every kind of declaration, and a pipeline
 # of 10,000 stages and 100,000 edges (the pipeline and flow checks).
 # Run from the repository root after `ninja`.
+#
+#   tests/bench/pdlc-scale.sh --shapes [MAX [MIN]]   the hostile shapes of issue 15
+#                                                    instead (pdlc-scale-shapes.sh)
 set -eu
+if [ "${1:-}" = "--shapes" ]; then
+	shift
+	exec tests/bench/pdlc-scale-shapes.sh "$@"
+fi
 lines=${1:-20000}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

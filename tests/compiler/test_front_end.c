@@ -7,12 +7,14 @@
  * passes compute, which diagnostics alone cannot show.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cunit_main.h"
 
 #include "ast.h"
 #include "diag.h"
+#include "emit.h"
 #include "parse_ctx.h"
 #include "sema.h"
 #include "source.h"
@@ -26,6 +28,71 @@ static module *check(const char *text, int *errors)
 		sema_check(m);
 	*errors = diag_error_count();
 	return m;
+}
+
+/*
+ * The checkpoint fingerprint pdlc emits for struct NAME of TEXT (module fp),
+ * read back from the header written to a temporary folder; 0 on failure.
+ */
+static unsigned long long fingerprint_of(const char *text, const char *name)
+{
+	int errors;
+	module *m = check(text, &errors);
+	char dir[] = "/tmp/test_front_end.XXXXXX";
+	if (m == NULL || errors || mkdtemp(dir) == NULL || emit_module(m, dir, "fp") != 0)
+		return 0;
+	char path[64], line[256], want[64];
+	snprintf(path, sizeof path, "%s/fp.pdl.h", dir);
+	snprintf(want, sizeof want, "#define FP_%s_FINGERPRINT UINT64_C(0x%%llx)", name);
+	for (char *p = want + 11; *p != '_'; p++)
+		*p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+	unsigned long long fp = 0;
+	FILE *f = fopen(path, "r");
+	while (f && fgets(line, sizeof line, f))
+		if (sscanf(line, want, &fp) == 1)
+			break;
+	if (f)
+		fclose(f);
+	snprintf(path, sizeof path, "rm -rf '%s'", dir);
+	if (system(path) != 0)
+		return 0;
+	return fp;
+}
+
+/*
+ * The fingerprint is a hash over the struct graph's components (one pass,
+ * no walk per struct): a change anywhere a struct reaches - down a chain,
+ * inside a cycle through shared - must change it, and a change in a struct
+ * it does not reach must not.
+ */
+static void test_fingerprint_covers_what_a_struct_reaches(void)
+{
+	const char *base = "module fp;\n"
+	                   "struct a { own b? x; }\n"
+	                   "struct b { u8 v; own c? n; }\n"
+	                   "struct c { u8 w; shared a? back; }\n"
+	                   "struct lone { u8 z; }\n";
+	const char *deep = "module fp;\n"
+	                   "struct a { own b? x; }\n"
+	                   "struct b { u8 v; own c? n; }\n"
+	                   "struct c { u16 w; shared a? back; }\n"
+	                   "struct lone { u8 z; }\n";
+	const char *unrelated = "module fp;\n"
+	                        "struct a { own b? x; }\n"
+	                        "struct b { u8 v; own c? n; }\n"
+	                        "struct c { u8 w; shared a? back; }\n"
+	                        "struct lone { u16 z; }\n";
+	unsigned long long a0 = fingerprint_of(base, "a"), b0 = fingerprint_of(base, "b");
+	unsigned long long a1 = fingerprint_of(deep, "a"), b1 = fingerprint_of(deep, "b");
+	unsigned long long a2 = fingerprint_of(unrelated, "a");
+	unsigned long long l0 = fingerprint_of(base, "lone"), l2 = fingerprint_of(unrelated, "lone");
+	CU_ASSERT_NOT_EQUAL_FATAL(a0, 0);
+	CU_ASSERT_NOT_EQUAL(a0, a1);            /* c changed, two hops down (in a's cycle) */
+	CU_ASSERT_NOT_EQUAL(b0, b1);
+	CU_ASSERT_NOT_EQUAL(a0, b0);            /* one component, different structs */
+	CU_ASSERT_EQUAL(a0, a2);                /* lone is not reached from a */
+	CU_ASSERT_NOT_EQUAL(l0, l2);
+	CU_ASSERT_EQUAL(a0, fingerprint_of(base, "a"));     /* deterministic */
 }
 
 static decl *find_decl(module *m, const char *name)
@@ -304,6 +371,7 @@ static const struct test_case tests[] = {
 	TEST(test_duplicate_definition_is_one_error),
 	TEST(test_domain_settings_are_recorded),
 	TEST(test_restore_without_checkpoint_is_rejected),
+	TEST(test_fingerprint_covers_what_a_struct_reaches),
 };
 
 int main(void)

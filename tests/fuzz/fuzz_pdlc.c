@@ -1,7 +1,10 @@
 /*
  * fuzz_pdlc.c - libFuzzer harness for the whole of pdlc, in process.
  *
- * Each input is one .pdl file.  It goes through what `pdlc -I idl` does:
+ * Each input is one .pdl file (fuzz_pdlc), or, built with -DFUZZ_MODULES
+ * (fuzz_pdlc_modules), up to four files separated by a line "//--": the
+ * first is the one compiled, the others are m1.pdl, m2.pdl, m3.pdl beside
+ * it, which it and they may import (cross-module names, diamonds, cycles).  It goes through what `pdlc -I idl` does:
  * the loader (the file is written to a private temporary folder so imports,
  * import cycles and `import "in.pdl"` of itself resolve as on disk), every
  * semantic pass, and, when the file checked cleanly, every emitter, writing
@@ -14,6 +17,7 @@
  * Imports of the standard files are looked up in $PDL_FUZZ_IDL, else idl/
  * below the current folder (the runner starts harnesses at the root).
  */
+#define _GNU_SOURCE      /* memmem */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,13 +68,34 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void write_file(const char *path, const uint8_t *data, size_t size)
 {
-	FILE *f = fopen(in_path, "wb");
+	FILE *f = fopen(path, "wb");
 	if (f == NULL || fwrite(data, 1, size, f) != size || fclose(f) != 0) {
 		perror("fuzz_pdlc: writing the input");
 		abort();
 	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+#ifdef FUZZ_MODULES
+	static const char sep[] = "\n//--\n";
+	const uint8_t *end = data + size;
+	for (int k = 0; k < 4; k++) {
+		const uint8_t *cut = memmem(data, (size_t)(end - data), sep, sizeof sep - 1);
+		size_t n = cut ? (size_t)(cut - data) : (size_t)(end - data);
+		char path[112];
+		if (k == 0)
+			snprintf(path, sizeof path, "%s", in_path);
+		else
+			snprintf(path, sizeof path, "%s/m%d.pdl", dir, k);
+		write_file(path, data, n);
+		data = cut ? cut + sizeof sep - 1 : end;
+	}
+#else
+	write_file(in_path, data, size);
+#endif
 
 	const char *include_dirs[] = { idl_dir };
 	loader l = { .include_dirs = include_dirs, .n_include_dirs = 1 };

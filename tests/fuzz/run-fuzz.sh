@@ -36,7 +36,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 ran=0 skipped=0 found=0
 
-printf '%-16s %6s %12s %9s %7s %8s %7s  %s\n' harness secs execs exec/s cov ft corpus findings
+printf '%-20s %6s %12s %9s %7s %8s %7s  %s\n' harness secs execs exec/s cov ft corpus findings
 while read -r bin; do
 	[ -n "$bin" ] || continue
 	name=$(basename "$bin")
@@ -84,7 +84,7 @@ while read -r bin; do
 	# fork mode prints no final stats: its status lines start with the total
 	[ -n "$execs" ] || execs=$(sed -n 's/^#\([0-9]*\).*/\1/p' <<<"$status")
 	rate=$(( ${execs:-0} / (secs > 0 ? secs : 1) ))
-	printf '%-16s %6s %12s %9s %7s %8s %7s  %s\n' "$name" "$secs" "${execs:-?}" "$rate" \
+	printf '%-20s %6s %12s %9s %7s %8s %7s  %s\n' "$name" "$secs" "${execs:-?}" "$rate" \
 		"${cov:-?}" "${ft:-?}" "${corp:-?}" "$new"
 	ran=$((ran + 1))
 	if [ "$new" -ne 0 ]; then

@@ -18,9 +18,14 @@
 # Every run also has a 60 s hang guard, far above what any case takes now
 # (each one took minutes, or died, before its fix).  PDLC=path tests
 # another build (e.g. the code before a fix, to see the case fail).
+# Under a sanitizer build of pdlc (it holds __asan_init) LeakSanitizer
+# checks the `leaks` cases instead of valgrind, and `memory_mb` is not
+# applied (ASan's shadow memory needs terabytes of address space).
 # Prints a CUnit-style row so the runner counts each case.
 set -u
 pdlc=${PDLC:-build/pdlc}
+asan=0
+grep -qa __asan_init "$pdlc" && asan=1
 py=/usr/bin/python3
 [ -x "$py" ] || py=python3
 tmp=$(mktemp -d)
@@ -58,12 +63,14 @@ for dir in tests/regression/*/; do
 		args="-I idl -o $out $input"
 	fi
 	wrap=()
-	[ "$leaks" -eq 1 ] && wrap=(valgrind -q --leak-check=full --show-leak-kinds=all
-		--errors-for-leak-kinds=all --error-exitcode=99)
+	[ "$leaks" -eq 1 ] && [ "$asan" -eq 0 ] && wrap=(valgrind -q --leak-check=full
+		--show-leak-kinds=all --errors-for-leak-kinds=all --error-exitcode=99)
+	[ "$asan" -eq 1 ] && memory=
 	# shellcheck disable=SC2086
 	(
 		[ -n "$stack" ] && ulimit -s "$stack"
 		[ -n "$memory" ] && ulimit -v $((memory * 1024))
+		export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 		exec timeout 60 "${wrap[@]}" "$pdlc" $args
 	) >"$out/stdout" 2>"$out/stderr"
 	rc=$?
