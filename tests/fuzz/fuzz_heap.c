@@ -5,8 +5,10 @@
  * plain and shared; frees, moves, retains and releases of live objects, of
  * freed ones (double frees, stale releases), of interior pointers, of
  * pointers into memory libpd does not own (a stack buffer, a page with an
- * unmapped neighbour, an unmapped page).  A model says what each call must
- * return; any other answer, a crash or a leak at the end aborts.
+ * unmapped neighbour, an unmapped page); objects given to a domain, which
+ * the outside may no longer free, retain or release, and which the
+ * domain's destruction frees.  A model says what each call must return;
+ * any other answer, a crash or a leak at the end aborts.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -24,10 +26,22 @@ struct slot {
 	uint32_t size;
 	uint32_t refs;       /* shared: references held; 0 = freed */
 	int shared, live;
+	int in_domain;       /* owned by `domain`, not by the outside */
 };
 
 static struct slot table[SLOTS];
 static const pd_kind kind = { .name = "fuzz.object", .destroy = NULL };
+
+/* The domain objects are given to; made when first needed. */
+static pd_domain *domain;
+
+static int empty_init(void *arg)
+{
+	(void)arg;
+	return 0;
+}
+
+static const pd_domain_spec domain_spec = { .name = "fuzz.keeper", .init = empty_init };
 
 /* Memory libpd does not own: a page whose predecessor is unmapped, and an
  * unmapped page; made once. */
@@ -72,13 +86,20 @@ static int dead(const struct slot *s)
 static void refused_everywhere(void *p, const char *what)
 {
 	int rc = 0;
-	expect(pd_free(p) == -PD_EINVAL, what);
-	expect(pd_move(p, NULL) == -PD_EINVAL, what);
-	expect(pd_owner(p, &rc) == NULL && rc == -PD_EINVAL, what);
-	expect(pd_kind_of(p) == NULL, what);
-	expect(pd_shared_retain(p) == NULL, what);
-	expect(pd_shared_release(p) == -PD_EINVAL, what);
-	expect(pd_shared_refcount(p) == 0, what);
+	if (pd_free(p) != -PD_EINVAL)
+		fprintf(stderr, "pd_free(%p)\n", p), expect(0, what);
+	if (pd_move(p, NULL) != -PD_EINVAL)
+		fprintf(stderr, "pd_move(%p)\n", p), expect(0, what);
+	if (pd_owner(p, &rc) != NULL || rc != -PD_EINVAL)
+		fprintf(stderr, "pd_owner(%p)\n", p), expect(0, what);
+	if (pd_kind_of(p) != NULL)
+		fprintf(stderr, "pd_kind_of(%p)\n", p), expect(0, what);
+	if (pd_shared_retain(p) != NULL)
+		fprintf(stderr, "pd_shared_retain(%p)\n", p), expect(0, what);
+	if (pd_shared_release(p) != -PD_EINVAL)
+		fprintf(stderr, "pd_shared_release(%p)\n", p), expect(0, what);
+	if (pd_shared_refcount(p) != 0)
+		fprintf(stderr, "pd_shared_refcount(%p)\n", p), expect(0, what);
 }
 
 static void do_alloc(struct slot *s, uint32_t size, int shared)
@@ -105,6 +126,8 @@ static void do_free(struct slot *s)
 	int rc = pd_free(s->p);
 	if (dead(s))
 		expect(rc == -PD_EINVAL, "a double free was not refused");
+	else if (s->in_domain)
+		expect(rc == -PD_ENOTOWNER, "pd_free of a domain's object was not refused");
 	else if (s->shared)
 		expect(rc == -PD_EBUSY, "pd_free of a shared object with references was not refused");
 	else {
@@ -122,6 +145,10 @@ static void do_release(struct slot *s)
 		expect(rc == -PD_EINVAL, "a release of a freed or plain object was not refused");
 		return;
 	}
+	if (s->in_domain) {
+		expect(rc == -PD_ENOTOWNER, "a release of a domain's object was not refused");
+		return;
+	}
 	expect(rc == 0, "a release failed");
 	if (--s->refs == 0)
 		s->live = 0;
@@ -132,8 +159,8 @@ static void do_retain(struct slot *s)
 	if (!s->p)
 		return;
 	void *r = pd_shared_retain(s->p);
-	if (dead(s) || !s->shared) {
-		expect(r == NULL, "a retain of a freed or plain object was not refused");
+	if (dead(s) || !s->shared || s->in_domain) {
+		expect(r == NULL, "a retain of a freed, plain or domain's object was not refused");
 		return;
 	}
 	expect(r == s->p, "a retain failed");
@@ -146,7 +173,41 @@ static void do_move(struct slot *s)
 	if (!s->p)
 		return;
 	int rc = pd_move(s->p, NULL);
-	expect(dead(s) ? rc == -PD_EINVAL : rc == 0, "pd_move to the outside");
+	if (dead(s))
+		expect(rc == -PD_EINVAL, "pd_move of a freed object was not refused");
+	else
+		expect(rc == (s->in_domain ? -PD_ENOTOWNER : 0), "pd_move to the outside");
+}
+
+static void do_give(struct slot *s)
+{
+	if (!s->p)
+		return;
+	if (domain == NULL)
+		expect(pd_domain_create(&domain_spec, &domain) == 0, "domain_create");
+	int rc = pd_move(s->p, domain);
+	if (dead(s))
+		expect(rc == -PD_EINVAL, "pd_move of a freed object to a domain was not refused");
+	else if (s->in_domain)
+		expect(rc == -PD_ENOTOWNER, "pd_move of another's object was not refused");
+	else {
+		expect(rc == 0, "pd_move to a domain failed");
+		s->in_domain = 1;
+		rc = -1;
+		expect(pd_owner(s->p, &rc) == domain && rc == 0, "pd_owner after a move");
+	}
+}
+
+/* Destroying the domain frees what it owns, shared or not. */
+static void do_destroy(void)
+{
+	if (domain == NULL)
+		return;
+	expect(pd_domain_destroy(domain) == 0, "domain_destroy");
+	domain = NULL;
+	for (int i = 0; i < SLOTS; i++)
+		if (table[i].p && table[i].live && table[i].in_domain)
+			table[i].live = 0;
 }
 
 static void do_interior(struct slot *s, uint32_t off)
@@ -166,7 +227,7 @@ static void do_foreign(uint8_t which, uint32_t off)
 	case 0: p = lonely + (off % 4096 & ~15u); break;   /* page start, neighbour unmapped */
 	case 1: p = gone + (off % 4096 & ~15u); break;     /* unmapped */
 	case 2: p = stack + 64 + (off % 128 & ~15u); break;
-	default: p = (uint8_t *)(uintptr_t)((uint64_t)off << 12); break;   /* made up */
+	default: p = (uint8_t *)(uintptr_t)(((uint64_t)off + 1) << 12); break;   /* made up, not NULL */
 	}
 	refused_everywhere(p, "a pointer libpd did not hand out was taken for an object");
 }
@@ -174,6 +235,7 @@ static void do_foreign(uint8_t which, uint32_t off)
 /* The end of an input: every object goes, and nothing is left. */
 static void drain(size_t baseline)
 {
+	do_destroy();
 	for (int i = 0; i < SLOTS; i++) {
 		struct slot *s = &table[i];
 		if (s->p && s->live) {
@@ -198,7 +260,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint8_t op = data[i], at = data[i + 1] % SLOTS;
 		uint32_t arg = (uint32_t)data[i + 2] | (uint32_t)data[i + 3] << 8;
 		struct slot *s = &table[at];
-		switch (op % 8) {
+		switch (op % 10) {
 		case 0: do_alloc(s, arg % 512, op & 8); break;          /* small classes */
 		case 1: do_alloc(s, arg % 40000 + 1, op & 8); break;    /* up to big objects */
 		case 2: do_free(s); break;
@@ -206,7 +268,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 4: do_retain(s); break;
 		case 5: do_move(s); break;
 		case 6: do_interior(s, arg); break;
-		default: do_foreign(op >> 3, arg); break;
+		case 7: do_foreign(op >> 3, arg); break;
+		case 8: do_give(s); break;
+		default: do_destroy(); break;
 		}
 	}
 	drain(baseline);
