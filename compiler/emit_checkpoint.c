@@ -84,8 +84,9 @@ static uint64_t type_spelling(uint64_t h, const type *t)
 		if ((t->kind == TYPE_OWN || t->kind == TYPE_SHARED) && t->nullable)
 			h = fnv(h, "?");
 		if (t->kind == TYPE_LABELED && t->lattice)
-			h = fnv(h, ast_printf("%s.%s/%u", t->lattice->decl->module->name,
-			                      t->lattice->decl->name, t->lattice->n_labels));
+			h = fnv(h, ast_printf("%s.%s/%llx", t->lattice->decl->module->name,
+			                      t->lattice->decl->name,
+			                      (unsigned long long)t->lattice->fingerprint));
 		if (t->kind == TYPE_NAMED && t->decl)
 			return fnv(fnv(fnv(h, t->decl->module->name), "."), t->decl->name);
 		h = fnv(h, "<");
@@ -100,8 +101,16 @@ static uint64_t own_hash(decl *d)
 		return d->fp_own;
 	uint64_t h = fnv(fnv(fnv(0xcbf29ce484222325u, d->module->name), "."), d->name);
 	h = fnv(h, "{");
-	for (const field *f = d->u.struct_.fields; f; f = f->next)
-		h = fnv(type_spelling(fnv(fnv(h, f->name), ":"), f->type), ";");
+	for (const field *f = d->u.struct_.fields; f; f = f->next) {
+		h = type_spelling(fnv(fnv(h, f->name), ":"), f->type);
+		/* A field's label is part of what an image means: an image
+		 * written when `x @secret` must not load as `x @public`, nor
+		 * after the lattice's order changed (its fingerprint). */
+		if (f->label && f->label->lattice)
+			h = fnv(h, ast_printf("@%llx/%u", (unsigned long long)f->label->lattice->fingerprint,
+			                      f->label->id));
+		h = fnv(h, ";");
+	}
 	d->fp_own = fnv(h, "}");
 	d->fp_own_done = true;
 	return d->fp_own;

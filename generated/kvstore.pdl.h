@@ -101,7 +101,7 @@ struct kvstore_store_state {
 };
 
 /* checkpoint of entry (runtime/pd_ckpt.h has the protocol) */
-#define KVSTORE_ENTRY_FINGERPRINT UINT64_C(0xf6466fc8b748c7a2)
+#define KVSTORE_ENTRY_FINGERPRINT UINT64_C(0x11bf0f15923e2d5b)
 #define KVSTORE_ENTRY_TAG 0xd6bb3b63u
 extern const pd_kind kvstore_entry_kind;	/* its destructor frees what it holds */
 void kvstore_entry_save(pd_ckpt_writer *w, const kvstore_entry *v);
@@ -137,7 +137,7 @@ int kvstore_buffer_checkpoint(const kvstore_buffer *v, void **image, size_t *len
 int kvstore_buffer_restore(const void *image, size_t len, const pd_ckpt_limits *limits, kvstore_buffer *out);
 
 /* checkpoint of store_state (runtime/pd_ckpt.h has the protocol) */
-#define KVSTORE_STORE_STATE_FINGERPRINT UINT64_C(0xf61e5c654b2c940d)
+#define KVSTORE_STORE_STATE_FINGERPRINT UINT64_C(0x7957b2b600c3d04f)
 #define KVSTORE_STORE_STATE_TAG 0x1faad97du
 extern const pd_kind kvstore_store_state_kind;	/* its destructor frees what it holds */
 void kvstore_store_state_save(pd_ckpt_writer *w, const kvstore_store_state *v);

@@ -95,6 +95,32 @@ static void test_fingerprint_covers_what_a_struct_reaches(void)
 	CU_ASSERT_EQUAL(a0, fingerprint_of(base, "a"));     /* deterministic */
 }
 
+/*
+ * Issue 10, class 10: an image written under one labelling must not load
+ * under another - lowering a field's label, or reordering its lattice,
+ * changes the fingerprint; relabelling nothing keeps it.
+ */
+static void test_fingerprint_covers_labels(void)
+{
+	const char *lat = "labels conf { public < secret; }\n";
+	const char *flipped = "labels conf { secret < public; }\n";
+	char base[256], lowered[256], reordered[256], boxed[256], boxed_flipped[256];
+	snprintf(base, sizeof base, "module fp;\n%sstruct s { u64 x @secret; }\n", lat);
+	snprintf(lowered, sizeof lowered, "module fp;\n%sstruct s { u64 x @public; }\n", lat);
+	snprintf(reordered, sizeof reordered, "module fp;\n%sstruct s { u64 x @secret; }\n", flipped);
+	snprintf(boxed, sizeof boxed, "module fp;\n%sstruct s { labeled<u64, conf> x; }\n", lat);
+	snprintf(boxed_flipped, sizeof boxed_flipped, "module fp;\n%sstruct s { labeled<u64, conf> x; }\n",
+	         flipped);
+	unsigned long long b = fingerprint_of(base, "s");
+	CU_ASSERT_NOT_EQUAL_FATAL(b, 0);
+	CU_ASSERT_NOT_EQUAL(b, fingerprint_of(lowered, "s"));
+	CU_ASSERT_NOT_EQUAL(b, fingerprint_of(reordered, "s"));
+	unsigned long long x = fingerprint_of(boxed, "s");
+	CU_ASSERT_NOT_EQUAL_FATAL(x, 0);
+	CU_ASSERT_NOT_EQUAL(x, fingerprint_of(boxed_flipped, "s"));
+	CU_ASSERT_EQUAL(b, fingerprint_of(base, "s"));
+}
+
 static decl *find_decl(module *m, const char *name)
 {
 	for (decl *d = m->decls; d; d = d->next)
@@ -372,6 +398,7 @@ static const struct test_case tests[] = {
 	TEST(test_domain_settings_are_recorded),
 	TEST(test_restore_without_checkpoint_is_rejected),
 	TEST(test_fingerprint_covers_what_a_struct_reaches),
+	TEST(test_fingerprint_covers_labels),
 };
 
 int main(void)
