@@ -69,7 +69,10 @@ static inline void pd_touch(const void *obj)
 	pd_domain *d = pd__self.current;
 	if (d == NULL || d->snap_epoch == 0 || obj == NULL)
 		return;
-	if (__builtin_expect(pd__snap_stamp(pd__obj_of(obj)) == d->snap_epoch, 1))
+	/* (the header's address computed as an integer: obj may be no object,
+	 * and pointer arithmetic past its bounds would be undefined) */
+	const struct pd__obj *h = (const struct pd__obj *)((uintptr_t)obj - sizeof(struct pd__obj));
+	if (__builtin_expect(pd__snap_stamp(h) == d->snap_epoch, 1))
 		return;
 	pd__snap_touch(d, obj);
 }

@@ -6,12 +6,11 @@
 # here, e.g. without root; it prints why).  Exits 1 when anything failed.
 set -u
 # A sanitizer build (PD_SANITIZE=1): every report fails the test that made
-# it; LeakSanitizer ignores what tests/sanitize/lsan.supp names.
+# it, leaks included.
 if [ -n "${PD_SANITIZE:-}" ]; then
 	export PD_SANITIZE
 	export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:allow_user_segv_handler=1:detect_stack_use_after_return=0}"
 	export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
-	export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$PWD/tests/sanitize/lsan.supp:print_suppressions=0}"
 fi
 passed=0
 failed=0
