@@ -1014,6 +1014,32 @@ static void run_destructors(pd_domain *d, struct pd__obj *doomed)
 	__atomic_store_n(&d->sweeping, 0, __ATOMIC_RELAXED);
 }
 
+/*
+ * The memory of a sweep's doomed objects (their destructors have run), as
+ * the outside: slots back to this thread's cache, big objects unmapped.
+ * Leaves pd__self.current NULL; the caller puts back its own.
+ */
+static void release_doomed(struct pd__obj *doomed)
+{
+	pd__self.current = NULL;
+	struct tcache *t = tc ? tc : tcache_new();
+	while (doomed) {
+		struct pd__obj *h = doomed;
+		doomed = h->prev;
+		uncharge(h);
+		if (h->size > SLAB_MAX) {
+			pthread_mutex_lock(&heap_lock);   /* already running as the outside */
+			big_release(h);
+			pthread_mutex_unlock(&heap_lock);
+		} else if (t) {
+			slot_put(t, h);
+		} else {
+			__atomic_store_n(&h->magic, 0, __ATOMIC_RELEASE);
+		}
+	}
+}
+
+
 void pd__heap_sweep(pd_domain *d, int forget)
 {
 	struct pd__obj *doomed = NULL;
@@ -1045,22 +1071,7 @@ void pd__heap_sweep(pd_domain *d, int forget)
 	unlock_heap(saved);
 
 	run_destructors(d, doomed);
-	pd__self.current = NULL;
-	struct tcache *t = tc ? tc : tcache_new();
-	while (doomed) {
-		struct pd__obj *h = doomed;
-		doomed = h->prev;
-		uncharge(h);
-		if (h->size > SLAB_MAX) {
-			pthread_mutex_lock(&heap_lock);   /* already running as the outside */
-			big_release(h);
-			pthread_mutex_unlock(&heap_lock);
-		} else if (t) {
-			slot_put(t, h);
-		} else {
-			__atomic_store_n(&h->magic, 0, __ATOMIC_RELEASE);
-		}
-	}
+	release_doomed(doomed);
 	pd__self.current = saved;
 }
 
@@ -1087,22 +1098,7 @@ void pd__heap_free_new(pd_domain *d, struct pd__obj **objs, size_t n, uint32_t e
 	}
 	run_destructors(d, doomed);
 	pd_domain *saved = pd__self.current;
-	pd__self.current = NULL;
-	struct tcache *t = tc ? tc : tcache_new();
-	while (doomed) {
-		struct pd__obj *h = doomed;
-		doomed = h->prev;
-		uncharge(h);
-		if (h->size > SLAB_MAX) {
-			pthread_mutex_lock(&heap_lock);
-			big_release(h);
-			pthread_mutex_unlock(&heap_lock);
-		} else if (t) {
-			slot_put(t, h);
-		} else {
-			__atomic_store_n(&h->magic, 0, __ATOMIC_RELEASE);
-		}
-	}
+	release_doomed(doomed);
 	pd__self.current = saved;
 }
 
