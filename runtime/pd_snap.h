@@ -58,16 +58,17 @@ void pd__snap_touch_range(pd_domain *d, const void *obj, const void *p, size_t l
  * Before the current domain writes obj - a pd_alloc'd object it owns - in
  * an epoch: logs obj's old bytes (and its shared count) once per epoch.
  * A no-op outside a domain, in a domain without incremental checkpoints,
- * for NULL, and for objects the domain does not own.  obj must be a
- * pointer pd_alloc returned: the inline test reads the stamp in the header
- * before it (the heap's registry is asked only when the stamp differs), so
- * any other pointer may fault the calling domain - its own fault, contained
- * and recovered as any other.
+ * for NULL, for a pointer no object has (every object is 16-aligned), and
+ * for objects the domain does not own.  obj must be a pointer pd_alloc
+ * returned: the inline test reads the stamp in the header before it (the
+ * heap's registry is asked only when the stamp differs), so another aligned
+ * pointer may fault the calling domain - its own fault, contained and
+ * recovered as any other.
  */
 static inline void pd_touch(const void *obj)
 {
 	pd_domain *d = pd__self.current;
-	if (d == NULL || d->snap_epoch == 0 || obj == NULL)
+	if (d == NULL || d->snap_epoch == 0 || obj == NULL || ((uintptr_t)obj & 15) != 0)
 		return;
 	/* (the header's address computed as an integer: obj may be no object,
 	 * and pointer arithmetic past its bounds would be undefined) */
