@@ -25,6 +25,35 @@ double state_bench_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+state_bench_args state_bench_parse_args(int argc, char **argv, const char *size_flag,
+					const char *sizes)
+{
+	state_bench_args a = { .sizes = sizes, .runs = 11, .trials = 5 };
+	for (int i = 1; i + 1 < argc; i++) {
+		if (!strcmp(argv[i], size_flag))
+			a.sizes = argv[i + 1];
+		else if (!strcmp(argv[i], "--bench-runs"))
+			a.runs = atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "--bench-trials"))
+			a.trials = atoi(argv[i + 1]);
+	}
+	return a;
+}
+
+int state_bench_each_size(const state_bench_args *a, int (*one)(uint32_t n, int runs, int trials))
+{
+	for (const char *p = a->sizes; *p;) {
+		uint32_t n = (uint32_t)strtoul(p, NULL, 10);
+		if (n && one(n, a->runs, a->trials) < 0)
+			return -1;
+		p = strchr(p, ',');
+		if (!p)
+			break;
+		p++;
+	}
+	return 0;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;

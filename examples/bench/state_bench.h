@@ -71,4 +71,19 @@ struct rte_mbuf *state_bench_mbuf(uint8_t *frame, uint16_t len);
 
 double state_bench_now(void);
 
+/* What both drivers' command lines say: `SIZE_FLAG a,b,c` (the state
+ * sizes, default SIZES), `--bench-runs N` (default 11), `--bench-trials N`
+ * (default 5). */
+typedef struct state_bench_args {
+	const char *sizes;
+	int runs, trials;
+} state_bench_args;
+
+state_bench_args state_bench_parse_args(int argc, char **argv, const char *size_flag,
+					const char *sizes);
+
+/* one(n, runs, trials) for each size of a.sizes in order: 0, or -1 at the
+ * first that fails. */
+int state_bench_each_size(const state_bench_args *a, int (*one)(uint32_t n, int runs, int trials));
+
 #endif

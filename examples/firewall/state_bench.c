@@ -169,28 +169,12 @@ static int one_size(uint32_t n_rules, int runs, int trials)
 
 int firewall_state_bench(int argc, char **argv)
 {
-	const char *sizes = "48,480,4800,48000,100000";
-	int runs = 11, trials = 5;
-	for (int i = 1; i + 1 < argc; i++) {
-		if (!strcmp(argv[i], "--bench-rules"))
-			sizes = argv[i + 1];
-		else if (!strcmp(argv[i], "--bench-runs"))
-			runs = atoi(argv[i + 1]);
-		else if (!strcmp(argv[i], "--bench-trials"))
-			trials = atoi(argv[i + 1]);
-	}
+	state_bench_args a = state_bench_parse_args(argc, argv, "--bench-rules", "48,480,4800,48000,100000");
 	printf("# firewall --state-bench: per state size, the full checkpoint (baseline) and the "
 	       "incremental one; pause/outage in us as median[min..max] of %d, throughput "
 	       "cost of a checkpoint every 10 ms (against no checkpoint and no undo log) from %d "
-	       "interleaved trials of 200 ms\n", runs, trials);
-	for (const char *p = sizes; *p;) {
-		uint32_t n = (uint32_t)strtoul(p, NULL, 10);
-		if (n && one_size(n, runs, trials) < 0)
-			return 1;
-		p = strchr(p, ',');
-		if (!p)
-			break;
-		p++;
-	}
+	       "interleaved trials of 200 ms\n", a.runs, a.trials);
+	if (state_bench_each_size(&a, one_size) < 0)
+		return 1;
 	return 0;
 }

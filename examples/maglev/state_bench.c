@@ -151,16 +151,7 @@ static int one_size(uint32_t n_flows, int runs, int trials)
 
 int maglev_state_bench(int argc, char **argv)
 {
-	const char *sizes = "1000,10000,100000,1000000";
-	int runs = 11, trials = 5;
-	for (int i = 1; i + 1 < argc; i++) {
-		if (!strcmp(argv[i], "--bench-flows"))
-			sizes = argv[i + 1];
-		else if (!strcmp(argv[i], "--bench-runs"))
-			runs = atoi(argv[i + 1]);
-		else if (!strcmp(argv[i], "--bench-trials"))
-			trials = atoi(argv[i + 1]);
-	}
+	state_bench_args a = state_bench_parse_args(argc, argv, "--bench-flows", "1000,10000,100000,1000000");
 	static const char *const backends[] = {
 		"be1,02:00:00:00:10:01,10.10.0.1", "be2,02:00:00:00:10:02,10.10.0.2",
 		"be3,02:00:00:00:10:03,10.10.0.3", "be4,02:00:00:00:10:04,10.10.0.4",
@@ -173,15 +164,8 @@ int maglev_state_bench(int argc, char **argv)
 	printf("# maglev --state-bench: per connection-table size (state_objects = flows held), "
 	       "the full checkpoint (baseline) and the incremental one; pause/outage in us as "
 	       "median[min..max] of %d, throughput cost of a checkpoint every 10 ms (against no "
-	       "checkpoint and no undo log) from %d interleaved trials of 200 ms\n", runs, trials);
-	for (const char *p = sizes; *p;) {
-		uint32_t n = (uint32_t)strtoul(p, NULL, 10);
-		if (n && one_size(n, runs, trials) < 0)
-			return 1;
-		p = strchr(p, ',');
-		if (!p)
-			break;
-		p++;
-	}
+	       "checkpoint and no undo log) from %d interleaved trials of 200 ms\n", a.runs, a.trials);
+	if (state_bench_each_size(&a, one_size) < 0)
+		return 1;
 	return 0;
 }
