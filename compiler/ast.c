@@ -11,7 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CHUNK_BYTES (1u << 20)
+/* Chunks start small and double up to a cap: most files need a few KiB, so
+ * the first chunk is cheap to map and clear, and a large file still costs one
+ * malloc per MiB. */
+#define FIRST_CHUNK_BYTES (16u << 10)
+#define MAX_CHUNK_BYTES (1u << 20)
 
 typedef struct chunk {
 	struct chunk *prev;
@@ -25,7 +29,9 @@ void *ast_alloc(size_t size)
 {
 	size = (size + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
 	if (current == NULL || current->size - current->used < size) {
-		size_t want = size > CHUNK_BYTES ? size : CHUNK_BYTES;
+		size_t next = current == NULL ? FIRST_CHUNK_BYTES
+			    : current->size < MAX_CHUNK_BYTES ? 2 * current->size : MAX_CHUNK_BYTES;
+		size_t want = size > next ? size : next;
 		chunk *c = malloc(sizeof(chunk) + want);
 		if (c == NULL) {
 			fputs("pdlc: error: out of memory\n", stderr);
