@@ -67,44 +67,78 @@ static void source_prologue(emit_ctx *e)
 	fprintf(e->c, "#include \"%s.pdl.h\"\n", e->stem);
 }
 
-/* True when PATH already holds exactly DATA. */
-static bool same_bytes(const char *path, const char *data, size_t len)
+/* True when files A and B hold the same bytes (false when either cannot be read). */
+static bool same_bytes(const char *a, const char *b)
 {
-	FILE *f = fopen(path, "rb");
-	if (f == NULL)
-		return false;
-	bool same = true;
-	char buf[8192];
-	size_t at = 0, n;
-	while (same && (n = fread(buf, 1, sizeof buf, f)) > 0) {
-		same = at + n <= len && memcmp(buf, data + at, n) == 0;
-		at += n;
+	FILE *fa = fopen(a, "rb");
+	FILE *fb = fa ? fopen(b, "rb") : NULL;
+	bool same = fb != NULL;
+	char ba[8192], bb[8192];
+	while (same) {
+		size_t na = fread(ba, 1, sizeof ba, fa);
+		size_t nb = fread(bb, 1, sizeof bb, fb);
+		same = na == nb && memcmp(ba, bb, na) == 0;
+		if (na < sizeof ba)
+			break;
 	}
-	same = same && !ferror(f) && at == len;
-	fclose(f);
+	same = same && fb && !ferror(fa) && !ferror(fb) && feof(fa) && feof(fb);
+	if (fb)
+		fclose(fb);
+	if (fa)
+		fclose(fa);
 	return same;
 }
 
-static int write_file(const char *path, const char *data, size_t len)
+/*
+ * One output file, written as it is emitted: the generated C goes straight
+ * to PATH.tmp, so pdlc holds the AST, not the output (a large file's C is
+ * many times its size), and is renamed over PATH at the end - or removed,
+ * when PATH already held the same bytes.
+ */
+typedef struct {
+	const char *path, *tmp;
+	FILE *f;
+} output;
+
+static int output_open(output *o, const char *path)
 {
-	if (same_bytes(path, data, len))
-		return 0;
-	size_t n = strlen(path) + 5;
-	char *tmp = malloc(n);
-	if (tmp == NULL)
-		return -1;
-	snprintf(tmp, n, "%s.tmp", path);
-	FILE *f = fopen(tmp, "wb");
-	int ok = f && fwrite(data, 1, len, f) == len;
-	ok = f && fclose(f) == 0 && ok;
-	if (!ok || rename(tmp, path) != 0) {
-		diag_fatal("cannot write '%s': %s", path, strerror(errno));
-		remove(tmp);
-		free(tmp);
+	o->path = path;
+	o->tmp = ast_printf("%s.tmp", path);
+	o->f = fopen(o->tmp, "wb");
+	if (o->f == NULL) {
+		diag_fatal("cannot write '%s': %s", o->tmp, strerror(errno));
 		return -1;
 	}
-	free(tmp);
 	return 0;
+}
+
+/* Closes O; on success (OK) puts it in place.  Whatever fails, no .tmp stays. */
+static int output_finish(output *o, bool ok)
+{
+	if (o->f == NULL)
+		return -1;
+	bool written = !ferror(o->f);
+	int saved = errno;
+	if (fclose(o->f) != 0 && written) {
+		written = false;
+		saved = errno;
+	}
+	o->f = NULL;
+	if (ok && !written) {
+		diag_fatal("cannot write '%s': %s", o->tmp, strerror(saved));
+		ok = false;
+	}
+	if (ok && same_bytes(o->tmp, o->path)) {
+		remove(o->tmp);
+		return 0;
+	}
+	if (ok && rename(o->tmp, o->path) != 0) {
+		diag_fatal("cannot write '%s': %s", o->path, strerror(errno));
+		ok = false;
+	}
+	if (!ok)
+		remove(o->tmp);
+	return ok ? 0 : -1;
 }
 
 /* OUTDIR/NAME's folder, created when missing. */
@@ -122,19 +156,22 @@ static int make_output_dir(const char *outdir, const char *name)
 
 int emit_module(module *m, const char *outdir, const char *name)
 {
-	char *hbuf = NULL, *cbuf = NULL;
-	size_t hlen = 0, clen = 0;
+	if (make_output_dir(outdir, name) != 0)
+		return -1;
+	output h = { 0 }, c = { 0 };
+	if (output_open(&h, ast_printf("%s/%s.pdl.h", outdir, name)) != 0)
+		return -1;
+	if (output_open(&c, ast_printf("%s/%s.pdl.c", outdir, name)) != 0) {
+		output_finish(&h, false);
+		return -1;
+	}
 	emit_ctx e = {
-		.h = open_memstream(&hbuf, &hlen),
-		.c = open_memstream(&cbuf, &clen),
+		.h = h.f,
+		.c = c.f,
 		.mod = m,
 		.stem = paths_base(name),
 		.emitted = symtab_new(),
 	};
-	if (e.h == NULL || e.c == NULL) {
-		diag_fatal("out of memory");
-		return -1;
-	}
 	header_prologue(&e);
 	source_prologue(&e);
 	emit_labels(&e);
@@ -144,15 +181,9 @@ int emit_module(module *m, const char *outdir, const char *name)
 	emit_interfaces(&e);
 	emit_wiring(&e);
 	header_epilogue(&e);
-	fclose(e.h);
-	fclose(e.c);
 
-	int rc = make_output_dir(outdir, name);
-	if (rc == 0)
-		rc = write_file(ast_printf("%s/%s.pdl.h", outdir, name), hbuf, hlen);
-	if (rc == 0)
-		rc = write_file(ast_printf("%s/%s.pdl.c", outdir, name), cbuf, clen);
-	free(hbuf);
-	free(cbuf);
-	return rc;
+	int rc = output_finish(&h, true);
+	/* The source only after its header is in place: a failure leaves no
+	 * new .c beside an old .h. */
+	return output_finish(&c, rc == 0) == 0 && rc == 0 ? 0 : -1;
 }

@@ -81,6 +81,24 @@ unchanged() {
 }
 check "an output whose bytes do not change is not rewritten; a changed one is" unchanged
 
+# A write that fails part-way (here: past a 4 KiB file-size limit, with
+# SIGXFSZ ignored so write() fails with EFBIG) must report it, exit 1 and
+# leave the outputs of the last good run as they were, with no .tmp beside them.
+short_write() {
+	"$pdlc" -I idl -o "$tmp/short" idl/firewall.pdl &&
+		cp "$tmp/short/firewall.pdl.h" "$tmp/firewall.h.good" &&
+		cp "$tmp/short/firewall.pdl.c" "$tmp/firewall.c.good" &&
+		sed 's/^module firewall;/module firewall;\nstruct extra { u8 a; }/' idl/firewall.pdl \
+			>"$tmp/firewall.pdl" &&
+		! (trap '' XFSZ; ulimit -f 4; exec "$pdlc" -I idl -o "$tmp/short" "$tmp/firewall.pdl") \
+			2>"$tmp/short.err" &&
+		grep -q "error: cannot write '$tmp/short/firewall.pdl.h.tmp'" "$tmp/short.err" &&
+		cmp "$tmp/short/firewall.pdl.h" "$tmp/firewall.h.good" &&
+		cmp "$tmp/short/firewall.pdl.c" "$tmp/firewall.c.good" &&
+		[ -z "$(ls "$tmp/short" | grep '\.tmp$')" ]
+}
+check "a write that fails part-way is an error and leaves the last outputs as they were" short_write
+
 # -- the depfile -------------------------------------------------------------
 depfile() {
 	"$pdlc" -I idl -o "$tmp/dep" --depfile "$tmp/dep.d" idl/nullfilter.pdl idl/firewall.pdl &&
