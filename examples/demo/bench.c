@@ -61,6 +61,19 @@ static double trimmed_mean(uint64_t *v, unsigned n)
 	return (double)sum / (double)(hi - lo);
 }
 
+/* Header fields sit at any byte offset: stored through memcpy, not a cast. */
+static void put_be16(uint8_t *p, uint16_t v)
+{
+	v = rte_cpu_to_be_16(v);
+	memcpy(p, &v, sizeof v);
+}
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	v = rte_cpu_to_be_32(v);
+	memcpy(p, &v, sizeof v);
+}
+
 /* Writes Ethernet/IPv4/TCP headers of flow f into m: 10.1.x.y:port -> VIP:80. */
 static void write_frame(struct rte_mbuf *m, uint32_t f)
 {
@@ -71,13 +84,13 @@ static void write_frame(struct rte_mbuf *m, uint32_t f)
 	memcpy(p, eth, sizeof eth);
 	uint8_t *ip = p + 14, *tcp = ip + 20;
 	ip[0] = 0x45;
-	*(uint16_t *)(ip + 2) = rte_cpu_to_be_16(FRAME_LEN - 14);
+	put_be16(ip + 2, FRAME_LEN - 14);
 	ip[8] = 64;
 	ip[9] = 6;
-	*(uint32_t *)(ip + 12) = rte_cpu_to_be_32(0x0a010000u | (f & 0xffff));
-	*(uint32_t *)(ip + 16) = rte_cpu_to_be_32(0xc0a86401u);   /* 192.168.100.1 */
-	*(uint16_t *)(tcp + 0) = rte_cpu_to_be_16((uint16_t)(1024 + (f >> 16) * 7919 + f % 50000));
-	*(uint16_t *)(tcp + 2) = rte_cpu_to_be_16(80);
+	put_be32(ip + 12, 0x0a010000u | (f & 0xffff));
+	put_be32(ip + 16, 0xc0a86401u);   /* 192.168.100.1 */
+	put_be16(tcp + 0, (uint16_t)(1024 + (f >> 16) * 7919 + f % 50000));
+	put_be16(tcp + 2, 80);
 	tcp[12] = 5 << 4;
 	tcp[13] = 0x10;
 	m->data_len = m->pkt_len = FRAME_LEN;
@@ -232,7 +245,10 @@ int demo_bench(const pd_pipeline_desc *p, unsigned samples)
 		if (!strcmp(p->stages[i].name, "balance"))
 			lb = &p->stages[i];
 	if (lb) {
-		pd_pipeline_desc alone = { .name = "maglev", .n_stages = 1, .stages = lb };
+		/* rx -> balance -> tx: balance is the last stage, its successor is tx */
+		static const uint16_t first[1] = { 0 };
+		pd_pipeline_desc alone = { .name = "maglev", .n_stages = 1, .stages = lb,
+					   .n_first = 1, .first = first };
 		printf("bench: Maglev alone (1 crossing per batch)\n");
 		if (bench_pipeline("maglev_only ", &alone, port, samples, direct, isolated) < 0)
 			goto out_ports;
