@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "diag.h"
 #include "paths.h"
@@ -91,7 +93,7 @@ static bool same_bytes(const char *a, const char *b)
 
 /*
  * One output file, written as it is emitted: the generated C goes straight
- * to PATH.tmp, so pdlc holds the AST, not the output (a large file's C is
+ * to PATH.XXXXXX.tmp, so pdlc holds the AST, not the output (a large file's C is
  * many times its size), and is renamed over PATH at the end - or removed,
  * when PATH already held the same bytes.
  */
@@ -103,10 +105,20 @@ typedef struct {
 static int output_open(output *o, const char *path)
 {
 	o->path = path;
-	o->tmp = ast_printf("%s.tmp", path);
-	o->f = fopen(o->tmp, "wb");
-	if (o->f == NULL) {
+	/* A name of its own (two pdlc runs may write the same output at once:
+	 * each must rename a whole file of its own), with the mode fopen would
+	 * have given, not mkstemp's 0600. */
+	char *tmp = (char *)ast_printf("%s.XXXXXX.tmp", path);
+	o->tmp = tmp;
+	int fd = mkstemps(tmp, 4);
+	mode_t mask = umask(0);
+	umask(mask);
+	if (fd < 0 || fchmod(fd, 0666 & ~mask) != 0 || (o->f = fdopen(fd, "wb")) == NULL) {
 		diag_fatal("cannot write '%s': %s", o->tmp, strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			remove(o->tmp);
+		}
 		return -1;
 	}
 	return 0;

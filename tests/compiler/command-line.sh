@@ -92,12 +92,34 @@ short_write() {
 			>"$tmp/firewall.pdl" &&
 		! (trap '' XFSZ; ulimit -f 4; exec "$pdlc" -I idl -o "$tmp/short" "$tmp/firewall.pdl") \
 			2>"$tmp/short.err" &&
-		grep -q "error: cannot write '$tmp/short/firewall.pdl.h.tmp'" "$tmp/short.err" &&
+		grep -Eq "error: cannot write '$tmp/short/firewall\.pdl\.h\.[A-Za-z0-9]{6}\.tmp': File too large" \
+			"$tmp/short.err" &&
 		cmp "$tmp/short/firewall.pdl.h" "$tmp/firewall.h.good" &&
 		cmp "$tmp/short/firewall.pdl.c" "$tmp/firewall.c.good" &&
 		[ -z "$(ls "$tmp/short" | grep '\.tmp$')" ]
 }
 check "a write that fails part-way is an error and leaves the last outputs as they were" short_write
+
+# Two builds writing the same output folder at once (two build trees sharing
+# one, a build beside an editor's): every run must succeed and leave whole
+# files, the same bytes as a run alone, with a plain file's mode.
+at_once() {
+	"$pdlc" -I idl -o "$tmp/alone" idl/kvstore.pdl &&
+		for round in 1 2 3 4 5; do
+			pids=""
+			for k in 1 2 3 4; do
+				"$pdlc" -I idl -o "$tmp/shared" idl/kvstore.pdl & pids="$pids $!"
+			done
+			for p in $pids; do wait "$p" || { echo "round $round: a run failed"; return 1; }; done
+			cmp "$tmp/alone/kvstore.pdl.h" "$tmp/shared/kvstore.pdl.h" &&
+				cmp "$tmp/alone/kvstore.pdl.c" "$tmp/shared/kvstore.pdl.c" || return 1
+			rm "$tmp/shared/kvstore.pdl.h"      # the next round writes it again
+		done &&
+		[ -z "$(ls "$tmp/shared" | grep '\.tmp$')" ] &&
+		[ "$(stat -c %a "$tmp/shared/kvstore.pdl.c")" = "$(stat -c %a "$tmp/alone/kvstore.pdl.c")" ] &&
+		touch "$tmp/plain" && [ "$(stat -c %a "$tmp/shared/kvstore.pdl.c")" = "$(stat -c %a "$tmp/plain")" ]
+}
+check "runs writing the same outputs at once all succeed and leave whole files" at_once
 
 # -- the depfile -------------------------------------------------------------
 depfile() {
