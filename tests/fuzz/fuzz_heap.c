@@ -7,8 +7,11 @@
  * pointers into memory libpd does not own (a stack buffer, a page with an
  * unmapped neighbour, an unmapped page); objects given to a domain, which
  * the outside may no longer free, retain or release, and which the
- * domain's destruction frees.  A model says what each call must return;
- * any other answer, a crash or a leak at the end aborts.
+ * domain's destruction frees.  The same calls also run inside that domain
+ * (pd__run_contained, as a stage's code runs), where the domain's objects
+ * are its own and the outside's are not, and a fault inside it frees what
+ * it owns.  A model says what each call must return; any other answer, a
+ * crash or a leak at the end aborts.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -17,6 +20,7 @@
 #include <sys/mman.h>
 
 #include "pd.h"
+#include "pd_internal.h"
 #include "pd_shared.h"
 
 enum { SLOTS = 32 };
@@ -82,6 +86,15 @@ static int dead(const struct slot *s)
 	return s->p && !s->live;
 }
 
+/* Where the calls run now: 1 inside `domain` (in_domain_op), 0 outside. */
+static int inside;
+
+/* The object belongs to whoever is calling. */
+static int mine(const struct slot *s)
+{
+	return s->in_domain == inside;
+}
+
 /* Every entry point refuses a pointer that is not a live libpd object. */
 static void refused_everywhere(void *p, const char *what)
 {
@@ -113,9 +126,11 @@ static void do_alloc(struct slot *s, uint32_t size, int shared)
 		expect(p[i] == 0, "allocation not zeroed");
 	forget_dead_at(p);
 	memset(p, 0xa5, size);   /* a reused slot must come back zeroed */
-	*s = (struct slot){ .p = p, .size = size, .refs = 1, .shared = shared, .live = 1 };
+	*s = (struct slot){ .p = p, .size = size, .refs = 1, .shared = shared, .live = 1,
+			    .in_domain = inside };
 	int rc = -1;
-	expect(pd_owner(p, &rc) == NULL && rc == 0, "a new object is not the outside's");
+	expect(pd_owner(p, &rc) == (inside ? domain : NULL) && rc == 0,
+	       "a new object is not its allocator's");
 	expect(pd_kind_of(p) == &kind, "a new object lost its kind");
 }
 
@@ -126,8 +141,8 @@ static void do_free(struct slot *s)
 	int rc = pd_free(s->p);
 	if (dead(s))
 		expect(rc == -PD_EINVAL, "a double free was not refused");
-	else if (s->in_domain)
-		expect(rc == -PD_ENOTOWNER, "pd_free of a domain's object was not refused");
+	else if (!mine(s))
+		expect(rc == -PD_ENOTOWNER, "pd_free of another's object was not refused");
 	else if (s->shared)
 		expect(rc == -PD_EBUSY, "pd_free of a shared object with references was not refused");
 	else {
@@ -145,8 +160,8 @@ static void do_release(struct slot *s)
 		expect(rc == -PD_EINVAL, "a release of a freed or plain object was not refused");
 		return;
 	}
-	if (s->in_domain) {
-		expect(rc == -PD_ENOTOWNER, "a release of a domain's object was not refused");
+	if (!mine(s)) {
+		expect(rc == -PD_ENOTOWNER, "a release of another's object was not refused");
 		return;
 	}
 	expect(rc == 0, "a release failed");
@@ -159,8 +174,8 @@ static void do_retain(struct slot *s)
 	if (!s->p)
 		return;
 	void *r = pd_shared_retain(s->p);
-	if (dead(s) || !s->shared || s->in_domain) {
-		expect(r == NULL, "a retain of a freed, plain or domain's object was not refused");
+	if (dead(s) || !s->shared || !mine(s)) {
+		expect(r == NULL, "a retain of a freed, plain or another's object was not refused");
 		return;
 	}
 	expect(r == s->p, "a retain failed");
@@ -173,10 +188,14 @@ static void do_move(struct slot *s)
 	if (!s->p)
 		return;
 	int rc = pd_move(s->p, NULL);
-	if (dead(s))
+	if (dead(s)) {
 		expect(rc == -PD_EINVAL, "pd_move of a freed object was not refused");
-	else
-		expect(rc == (s->in_domain ? -PD_ENOTOWNER : 0), "pd_move to the outside");
+	} else if (!mine(s)) {
+		expect(rc == -PD_ENOTOWNER, "pd_move of another's object to the outside was not refused");
+	} else {
+		expect(rc == 0, "pd_move to the outside failed");
+		s->in_domain = 0;
+	}
 }
 
 static void do_give(struct slot *s)
@@ -208,6 +227,44 @@ static void do_destroy(void)
 	for (int i = 0; i < SLOTS; i++)
 		if (table[i].p && table[i].live && table[i].in_domain)
 			table[i].live = 0;
+}
+
+/* One call made inside the domain, as its stage code would make it. */
+struct in_domain_call {
+	uint8_t op;
+	struct slot *s;
+	uint32_t arg;
+};
+
+static void do_one(uint8_t op, struct slot *s, uint32_t arg);
+
+static int in_domain_body(void *arg)
+{
+	struct in_domain_call *c = arg;
+	if (c->op % 8 == 7)
+		pd_panic("fuzz_heap: a fault inside the domain");
+	do_one(c->op % 8, c->s, c->arg);
+	return 0;
+}
+
+static void in_domain_op(uint8_t op, struct slot *s, uint32_t arg)
+{
+	if (domain == NULL)
+		expect(pd_domain_create(&domain_spec, &domain) == 0, "domain_create");
+	struct in_domain_call c = { .op = op, .s = s, .arg = arg };
+	inside = 1;
+	int rc = pd__run_contained(domain, in_domain_body, &c);
+	inside = 0;
+	if (op % 8 == 7) {
+		/* The fault: its recovery (reset) freed everything the domain owned. */
+		expect(rc == -PD_EFAULT, "a fault inside the domain was not reported");
+		expect(pd_domain_state(domain) == PD_DOMAIN_LIVE, "the domain did not recover");
+		for (int i = 0; i < SLOTS; i++)
+			if (table[i].p && table[i].live && table[i].in_domain)
+				table[i].live = 0;
+	} else {
+		expect(rc == 0, "a call inside the domain faulted");
+	}
 }
 
 static void do_interior(struct slot *s, uint32_t off)
@@ -252,6 +309,20 @@ static void drain(size_t baseline)
 	expect(pd_heap_live_objects() == baseline, "objects leaked");
 }
 
+/* The calls either side may make (op % 8): 0-6 below, 7 (inside only) a fault. */
+static void do_one(uint8_t op, struct slot *s, uint32_t arg)
+{
+	switch (op % 8) {
+	case 0: do_alloc(s, arg % 512, arg & 0x8000); break;            /* small classes */
+	case 1: do_alloc(s, arg % 40000 + 1, arg & 0x8000); break;      /* up to big objects */
+	case 2: do_free(s); break;
+	case 3: do_release(s); break;
+	case 4: do_retain(s); break;
+	case 5: do_move(s); break;
+	default: do_foreign((uint8_t)(arg >> 12), arg); do_interior(s, arg); break;
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	setup();
@@ -260,7 +331,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint8_t op = data[i], at = data[i + 1] % SLOTS;
 		uint32_t arg = (uint32_t)data[i + 2] | (uint32_t)data[i + 3] << 8;
 		struct slot *s = &table[at];
-		switch (op % 10) {
+		switch (op % 12) {
 		case 0: do_alloc(s, arg % 512, op & 8); break;          /* small classes */
 		case 1: do_alloc(s, arg % 40000 + 1, op & 8); break;    /* up to big objects */
 		case 2: do_free(s); break;
@@ -270,7 +341,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 6: do_interior(s, arg); break;
 		case 7: do_foreign(op >> 3, arg); break;
 		case 8: do_give(s); break;
-		default: do_destroy(); break;
+		case 9: do_destroy(); break;
+		default: in_domain_op(op / 12, s, arg); break;          /* 10, 11 */
 		}
 	}
 	drain(baseline);
