@@ -14,7 +14,10 @@
  *                              by a thread of its own, off the packet path
  *   --restore-from DIR         start the stages (`on_fault restore`) from the
  *                              images in DIR, validated as any restore is
- *   --direct                   call stages without isolation (comparison)
+ *   --direct                   call stages without isolation (comparison
+ *                              only: no containment, and what stage code
+ *                              allocates is the outside's, so a domain's
+ *                              destruction does not free it)
  *   --quiet                    no progress lines
  * A program adds its own through pd_app_opts.extra.
  *
