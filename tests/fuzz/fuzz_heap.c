@@ -332,17 +332,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint32_t arg = (uint32_t)data[i + 2] | (uint32_t)data[i + 3] << 8;
 		struct slot *s = &table[at];
 		switch (op % 12) {
-		case 0: do_alloc(s, arg % 512, op & 8); break;          /* small classes */
-		case 1: do_alloc(s, arg % 40000 + 1, op & 8); break;    /* up to big objects */
-		case 2: do_free(s); break;
-		case 3: do_release(s); break;
-		case 4: do_retain(s); break;
-		case 5: do_move(s); break;
 		case 6: do_interior(s, arg); break;
 		case 7: do_foreign(op >> 3, arg); break;
 		case 8: do_give(s); break;
 		case 9: do_destroy(); break;
-		default: in_domain_op(op / 12, s, arg); break;          /* 10, 11 */
+		case 10: case 11: in_domain_op(op / 12, s, arg); break;
+		default: do_one(op % 12, s, arg); break;               /* 0-5: as inside */
 		}
 	}
 	drain(baseline);
