@@ -69,88 +69,122 @@ static void source_prologue(emit_ctx *e)
 	fprintf(e->c, "#include \"%s.pdl.h\"\n", e->stem);
 }
 
-/* True when files A and B hold the same bytes (false when either cannot be read). */
-static bool same_bytes(const char *a, const char *b)
+/* True when the open files A and B hold the same bytes, from where each is. */
+static bool same_bytes(FILE *a, FILE *b)
 {
-	FILE *fa = fopen(a, "rb");
-	FILE *fb = fa ? fopen(b, "rb") : NULL;
-	bool same = fb != NULL;
 	char ba[8192], bb[8192];
-	while (same) {
-		size_t na = fread(ba, 1, sizeof ba, fa);
-		size_t nb = fread(bb, 1, sizeof bb, fb);
-		same = na == nb && memcmp(ba, bb, na) == 0;
+	for (;;) {
+		size_t na = fread(ba, 1, sizeof ba, a);
+		size_t nb = fread(bb, 1, sizeof bb, b);
+		if (na != nb || memcmp(ba, bb, na) != 0)
+			return false;
 		if (na < sizeof ba)
-			break;
+			return !ferror(a) && !ferror(b) && feof(a) && feof(b);
 	}
-	same = same && fb && !ferror(fa) && !ferror(fb) && feof(fa) && feof(fb);
-	if (fb)
-		fclose(fb);
-	if (fa)
-		fclose(fa);
-	return same;
 }
 
 /*
- * One output file, written as it is emitted: the generated C goes straight
- * to PATH.XXXXXX.tmp, so pdlc holds the AST, not the output (a large file's C is
- * many times its size), and is renamed over PATH at the end - or removed,
- * when PATH already held the same bytes.
+ * One output file, written as it is emitted, so pdlc holds the AST, not the
+ * output (a large file's C is many times its size).  It goes to a temporary
+ * file of its own beside PATH (".pdlc-XXXXXX.tmp": short, so any legal PATH
+ * works, and unique, so runs writing the same folder at once do not mix);
+ * at the end it is renamed over PATH, or dropped when PATH already holds
+ * the same bytes.  Where the folder refuses a new file (read-only), the
+ * output goes to an anonymous file instead, and the run still succeeds
+ * when nothing changed.
  */
 typedef struct {
-	const char *path, *tmp;
+	const char *path;
+	char *tmp;              /* NULL: anonymous (tmpfile) */
 	FILE *f;
+	int open_errno;         /* why the folder refused the temporary file */
 } output;
 
 static int output_open(output *o, const char *path)
 {
 	o->path = path;
-	/* A name of its own (two pdlc runs may write the same output at once:
-	 * each must rename a whole file of its own), with the mode fopen would
-	 * have given, not mkstemp's 0600. */
-	char *tmp = (char *)ast_printf("%s.XXXXXX.tmp", path);
-	o->tmp = tmp;
-	int fd = mkstemps(tmp, 4);
-	mode_t mask = umask(0);
-	umask(mask);
-	if (fd < 0 || fchmod(fd, 0666 & ~mask) != 0 || (o->f = fdopen(fd, "wb")) == NULL) {
-		diag_fatal("cannot write '%s': %s", o->tmp, strerror(errno));
-		if (fd >= 0) {
+	const char *slash = strrchr(path, '/');
+	o->tmp = (char *)ast_printf("%.*s.pdlc-XXXXXX.tmp", slash ? (int)(slash - path + 1) : 0, path);
+	int fd = mkstemps(o->tmp, 4);
+	if (fd < 0 && (errno == EACCES || errno == EPERM || errno == EROFS)) {
+		o->open_errno = errno;
+		o->tmp = NULL;
+		o->f = tmpfile();
+	} else if (fd >= 0) {
+		/* the mode fopen would have given, not mkstemp's 0600 */
+		mode_t mask = umask(0);
+		umask(mask);
+		if (fchmod(fd, 0666 & ~mask) == 0)
+			o->f = fdopen(fd, "w+b");
+		if (o->f == NULL) {
+			int e = errno;
 			close(fd);
 			remove(o->tmp);
+			errno = e;
 		}
+	}
+	if (o->f == NULL) {
+		diag_fatal("cannot write '%s': %s", path, strerror(errno));
 		return -1;
 	}
 	return 0;
 }
 
-/* Closes O; on success (OK) puts it in place.  Whatever fails, no .tmp stays. */
-static int output_finish(output *o, bool ok)
+/* Every byte written and flushed?  Says why not, naming PATH. */
+static bool output_flushed(output *o)
 {
-	if (o->f == NULL)
-		return -1;
-	bool written = !ferror(o->f);
-	int saved = errno;
-	if (fclose(o->f) != 0 && written) {
-		written = false;
-		saved = errno;
+	if (fflush(o->f) != 0 || ferror(o->f)) {
+		diag_fatal("cannot write '%s': %s", o->path, strerror(errno ? errno : EIO));
+		return false;
 	}
+	return true;
+}
+
+/* True when PATH is a regular file that already holds O's bytes. */
+static bool output_unchanged(output *o)
+{
+	struct stat st;
+	if (stat(o->path, &st) != 0 || !S_ISREG(st.st_mode))
+		return false;          /* (a FIFO would block the comparison) */
+	FILE *old = fopen(o->path, "rb");
+	if (old == NULL)
+		return false;
+	rewind(o->f);
+	bool same = same_bytes(o->f, old);
+	fclose(old);
+	return same;
+}
+
+/* Puts O in place (or leaves PATH alone when it is unchanged) and closes it. */
+static int output_place(output *o)
+{
+	int rc = 0;
+	if (!output_unchanged(o)) {
+		if (o->tmp == NULL) {
+			diag_fatal("cannot write '%s': %s", o->path, strerror(o->open_errno));
+			rc = -1;
+		} else if (rename(o->tmp, o->path) != 0) {
+			diag_fatal("cannot write '%s': %s", o->path, strerror(errno));
+			rc = -1;
+		} else {
+			o->tmp = NULL;  /* it is PATH now */
+		}
+	}
+	fclose(o->f);
 	o->f = NULL;
-	if (ok && !written) {
-		diag_fatal("cannot write '%s': %s", o->tmp, strerror(saved));
-		ok = false;
-	}
-	if (ok && same_bytes(o->tmp, o->path)) {
+	if (o->tmp)
 		remove(o->tmp);
-		return 0;
-	}
-	if (ok && rename(o->tmp, o->path) != 0) {
-		diag_fatal("cannot write '%s': %s", o->path, strerror(errno));
-		ok = false;
-	}
-	if (!ok)
+	return rc;
+}
+
+/* Drops O: PATH is left as it was. */
+static void output_discard(output *o)
+{
+	if (o->f)
+		fclose(o->f);
+	o->f = NULL;
+	if (o->tmp)
 		remove(o->tmp);
-	return ok ? 0 : -1;
 }
 
 /* OUTDIR/NAME's folder, created when missing. */
@@ -174,7 +208,7 @@ int emit_module(module *m, const char *outdir, const char *name)
 	if (output_open(&h, ast_printf("%s/%s.pdl.h", outdir, name)) != 0)
 		return -1;
 	if (output_open(&c, ast_printf("%s/%s.pdl.c", outdir, name)) != 0) {
-		output_finish(&h, false);
+		output_discard(&h);
 		return -1;
 	}
 	emit_ctx e = {
@@ -194,8 +228,17 @@ int emit_module(module *m, const char *outdir, const char *name)
 	emit_wiring(&e);
 	header_epilogue(&e);
 
-	int rc = output_finish(&h, true);
-	/* The source only after its header is in place: a failure leaves no
-	 * new .c beside an old .h. */
-	return output_finish(&c, rc == 0) == 0 && rc == 0 ? 0 : -1;
+	/* Both written whole before either replaces its file: a failure leaves
+	 * the last outputs as they were, not a new header beside an old source. */
+	if (!output_flushed(&h) || !output_flushed(&c)) {
+		output_discard(&h);
+		output_discard(&c);
+		return -1;
+	}
+	int rc = output_place(&h);
+	if (rc == 0)
+		rc = output_place(&c);
+	else
+		output_discard(&c);
+	return rc;
 }

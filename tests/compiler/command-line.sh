@@ -81,24 +81,62 @@ unchanged() {
 }
 check "an output whose bytes do not change is not rewritten; a changed one is" unchanged
 
-# A write that fails part-way (here: past a 4 KiB file-size limit, with
-# SIGXFSZ ignored so write() fails with EFBIG) must report it, exit 1 and
-# leave the outputs of the last good run as they were, with no .tmp beside them.
+# A write that fails part-way (past a file-size limit, with SIGXFSZ ignored
+# so write() fails with EFBIG) must say so, exit 1 and leave the outputs of
+# the last good run as they were, with no temporary file beside them: at
+# 4 KiB the header fails, at 12 KiB the source (after a whole header, which
+# must not replace the old one alone).
 short_write() {
-	"$pdlc" -I idl -o "$tmp/short" idl/firewall.pdl &&
+	local limit=$1 failing=$2
+	rm -rf "$tmp/short" &&
+		"$pdlc" -I idl -o "$tmp/short" idl/firewall.pdl &&
 		cp "$tmp/short/firewall.pdl.h" "$tmp/firewall.h.good" &&
 		cp "$tmp/short/firewall.pdl.c" "$tmp/firewall.c.good" &&
 		sed 's/^module firewall;/module firewall;\nstruct extra { u8 a; }/' idl/firewall.pdl \
 			>"$tmp/firewall.pdl" &&
-		! (trap '' XFSZ; ulimit -f 4; exec "$pdlc" -I idl -o "$tmp/short" "$tmp/firewall.pdl") \
+		! (trap '' XFSZ; ulimit -f "$limit"; exec "$pdlc" -I idl -o "$tmp/short" "$tmp/firewall.pdl") \
 			2>"$tmp/short.err" &&
-		grep -Eq "error: cannot write '$tmp/short/firewall\.pdl\.h\.[A-Za-z0-9]{6}\.tmp': File too large" \
-			"$tmp/short.err" &&
+		grep -q "error: cannot write '$tmp/short/firewall.pdl.$failing': File too large" "$tmp/short.err" &&
 		cmp "$tmp/short/firewall.pdl.h" "$tmp/firewall.h.good" &&
 		cmp "$tmp/short/firewall.pdl.c" "$tmp/firewall.c.good" &&
-		[ -z "$(ls "$tmp/short" | grep '\.tmp$')" ]
+		[ "$(ls -A "$tmp/short")" = "$(printf 'firewall.pdl.c\nfirewall.pdl.h')" ]
 }
-check "a write that fails part-way is an error and leaves the last outputs as they were" short_write
+check "a header write that fails part-way is an error and leaves the last outputs as they were" \
+	short_write 4 h
+check "a source write that fails part-way leaves the old header too, not a new one beside the old source" \
+	short_write 12 c
+
+# Outputs in a folder the user may not write (a read-only checkout) are fine
+# while they are current; a change is an error naming the file.
+read_only() {
+	command -v setpriv >/dev/null || { echo "(no setpriv: skipped)"; return 0; }
+	local ro
+	ro=$(mktemp -d /tmp/pdlc-ro.XXXXXX) && chmod 755 "$ro" && cp idl/std/packet.pdl "$ro/p.pdl" &&
+		"$pdlc" -o "$ro/out" "$ro/p.pdl" && chmod 555 "$ro/out" &&
+		setpriv --reuid=nobody --regid=nogroup --clear-groups "$pdlc" -o "$ro/out" "$ro/p.pdl" &&
+		printf '\nstruct extra { u8 a; }\n' >>"$ro/p.pdl" &&
+		! setpriv --reuid=nobody --regid=nogroup --clear-groups "$pdlc" -o "$ro/out" "$ro/p.pdl" \
+			2>"$tmp/ro.err" &&
+		grep -q "error: cannot write '$ro/out/p.pdl.h': Permission denied" "$tmp/ro.err" &&
+		! grep -q extra "$ro/out/p.pdl.h"
+	local rc=$?
+	rm -rf "$ro"
+	return $rc
+}
+check "a read-only output folder is fine while the outputs are current" read_only
+
+# Any legal output name works (the temporary name does not grow it), and a
+# FIFO in a target's place is replaced, not read (which would block).
+names_and_fifos() {
+	local n
+	n=$(printf 'a%.0s' $(seq 240)) &&
+		cp idl/std/packet.pdl "$tmp/$n.pdl" && "$pdlc" -o "$tmp/long" "$tmp/$n.pdl" &&
+		[ -f "$tmp/long/$n.pdl.h" ] &&
+		mkdir -p "$tmp/fifo" && mkfifo "$tmp/fifo/std.pdl.h" && cp idl/std/packet.pdl "$tmp/std.pdl" &&
+		timeout 20 "$pdlc" -o "$tmp/fifo" "$tmp/std.pdl" && [ -f "$tmp/fifo/std.pdl.h" ] &&
+		[ "$(ls -A "$tmp/fifo")" = "$(printf 'std.pdl.c\nstd.pdl.h')" ]
+}
+check "a 246-character output name works; a FIFO in an output's place does not block" names_and_fifos
 
 # Two builds writing the same output folder at once (two build trees sharing
 # one, a build beside an editor's): every run must succeed and leave whole
