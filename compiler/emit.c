@@ -133,6 +133,7 @@ static int output_open(output *o, const char *path)
 /* Every byte written and flushed?  Says why not, naming PATH. */
 static bool output_flushed(output *o)
 {
+	errno = 0;      /* a failed write is retried by the flush, which sets it again */
 	if (fflush(o->f) != 0 || ferror(o->f)) {
 		diag_fatal("cannot write '%s': %s", o->path, strerror(errno ? errno : EIO));
 		return false;

@@ -106,6 +106,19 @@ check "a header write that fails part-way is an error and leaves the last output
 check "a source write that fails part-way leaves the old header too, not a new one beside the old source" \
 	short_write 12 c
 
+# Two inputs, the second too large for the limit: the first module's outputs
+# are written, and the error gives the write's own reason (not a stale one
+# left by looking for the first module's files).
+second_fails() {
+	cp idl/std/packet.pdl "$tmp/p.pdl" && cp idl/firewall.pdl "$tmp/firewall.pdl" &&
+		! (trap '' XFSZ; ulimit -f 12; exec "$pdlc" -I idl -o "$tmp/two" "$tmp/p.pdl" "$tmp/firewall.pdl") \
+			2>"$tmp/two.err" &&
+		[ -f "$tmp/two/p.pdl.h" ] && [ -f "$tmp/two/p.pdl.c" ] &&
+		grep -q "error: cannot write '$tmp/two/firewall.pdl.c': File too large" "$tmp/two.err" &&
+		[ "$(ls -A "$tmp/two")" = "$(printf 'p.pdl.c\np.pdl.h')" ]
+}
+check "when the second of two inputs cannot be written, the error says why" second_fails
+
 # Outputs in a folder the user may not write (a read-only checkout) are fine
 # while they are current; a change is an error naming the file.
 read_only() {
