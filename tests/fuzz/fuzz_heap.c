@@ -217,6 +217,14 @@ static void do_give(struct slot *s)
 	}
 }
 
+/* The domain's sweep freed every object it owned, shared or not. */
+static void domain_objects_gone(void)
+{
+	for (int i = 0; i < SLOTS; i++)
+		if (table[i].p && table[i].live && table[i].in_domain)
+			table[i].live = 0;
+}
+
 /* Destroying the domain frees what it owns, shared or not. */
 static void do_destroy(void)
 {
@@ -224,9 +232,7 @@ static void do_destroy(void)
 		return;
 	expect(pd_domain_destroy(domain) == 0, "domain_destroy");
 	domain = NULL;
-	for (int i = 0; i < SLOTS; i++)
-		if (table[i].p && table[i].live && table[i].in_domain)
-			table[i].live = 0;
+	domain_objects_gone();
 }
 
 /* One call made inside the domain, as its stage code would make it. */
@@ -259,9 +265,7 @@ static void in_domain_op(uint8_t op, struct slot *s, uint32_t arg)
 		/* The fault: its recovery (reset) freed everything the domain owned. */
 		expect(rc == -PD_EFAULT, "a fault inside the domain was not reported");
 		expect(pd_domain_state(domain) == PD_DOMAIN_LIVE, "the domain did not recover");
-		for (int i = 0; i < SLOTS; i++)
-			if (table[i].p && table[i].live && table[i].in_domain)
-				table[i].live = 0;
+		domain_objects_gone();
 	} else {
 		expect(rc == 0, "a call inside the domain faulted");
 	}
